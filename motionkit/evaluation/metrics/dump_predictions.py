@@ -1,0 +1,67 @@
+"""Write every prediction of a test run to a .pkl or .json file (``tools/test.py --out``)."""
+import json
+import os
+import pickle
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+
+from motionkit.registry import METRICS
+
+
+def _to_plain(value: Any, for_json: bool) -> Any:
+    """Tensors -> numpy (pickle) or nested lists (json); data elements -> dicts."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value.tolist() if for_json else value
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, 'to_dict'):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): _to_plain(v, for_json) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v, for_json) for v in value]
+    return value
+
+
+@METRICS.register_module()
+class DumpPredictions(BaseMetric):
+    """Collect predictions from all ranks and write them once, atomically.
+
+    Args:
+        out_file_path: ``.pkl``/``.pickle`` (numpy arrays kept) or ``.json`` (nested lists).
+    """
+
+    default_prefix = 'dump'
+
+    def __init__(self, out_file_path: str, collect_device: str = 'cpu', prefix=None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not out_file_path.endswith(('.pkl', '.pickle', '.json')):
+            raise ValueError(f'out_file_path must end with .pkl, .pickle or .json: {out_file_path}')
+        self.out_file_path = out_file_path
+        self._json = out_file_path.endswith('.json')
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        for sample in data_samples:
+            self.results.append(_to_plain(sample, self._json))
+
+    def compute_metrics(self, results: list) -> dict:
+        out = os.path.abspath(self.out_file_path)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out), prefix='.tmp_', suffix='.part')
+        try:
+            with os.fdopen(fd, 'w' if self._json else 'wb') as f:
+                if self._json:
+                    json.dump(results, f)
+                else:
+                    pickle.dump(results, f)
+            os.replace(tmp, out)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return {}

@@ -1,0 +1,81 @@
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.pkl|json] [--show-dir DIR]``."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a motionkit model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth or .safetensors)')
+    parser.add_argument('--work-dir', help='the dir to save evaluation results and logs')
+    parser.add_argument('--out', help='dump predictions to a .pkl or .json file')
+    parser.add_argument('--show-dir', help='render predictions (GIF/MP4) into this folder')
+    parser.add_argument('--show', action='store_true', help='render predictions into work_dir/vis')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. "test_dataloader.batch_size=8"')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args) -> Config:
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.launcher = args.launcher
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    if args.show or args.show_dir:
+        hooks = cfg.setdefault('default_hooks', {})
+        if 'visualization' not in hooks:
+            raise SystemExit(f'{args.config}: --show/--show-dir need a "visualization" entry in '
+                             'default_hooks (MotionVisualizationHook)')
+        hooks['visualization']['enable'] = True
+        hooks['visualization']['test_out_dir'] = args.show_dir or 'vis'
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle', '.json')):
+            raise SystemExit(f'--out must end with .pkl, .pickle or .json, got {args.out}')
+        dump = dict(type='DumpPredictions', out_file_path=args.out)
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, (list, tuple)):
+            cfg.test_evaluator = list(evaluator) + [dump]
+        elif isinstance(evaluator, dict) and 'metrics' in evaluator:
+            evaluator['metrics'] = list(evaluator['metrics']) + [dump]
+        else:
+            cfg.test_evaluator = [evaluator, dump]
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from motionkit.utils import (destroy_distributed, init_distributed_if_needed,
+                                 register_all_modules)
+    register_all_modules(init_default_scope=False)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    own_group = init_distributed_if_needed(args.launcher)
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        runner = RUNNERS.build(cfg)
+    else:
+        from mmengine.runner import Runner
+        runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if own_group:
+        destroy_distributed()
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
