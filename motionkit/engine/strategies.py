@@ -19,7 +19,7 @@ class ResumableFSDPStrategy(FSDPStrategy):
        with CPU offload crashes; a full state dict without offload is used instead.
 
     Use it in a config with ``runner_type='FlexibleRunner'`` and
-    ``strategy=dict(type='ResumableFSDPStrategy', ...)``.
+    ``strategy=dict(type='motionkit.ResumableFSDPStrategy', ...)``.
     """
 
     def __init__(self, *, model_wrapper: Optional[dict] = None,
