@@ -1,0 +1,3 @@
+from .motion_visualization_hook import MotionVisualizationHook
+
+__all__ = ['MotionVisualizationHook']
