@@ -1,0 +1,10 @@
+from .data_preprocessors import *  # noqa: F401,F403
+from .diffusion import *  # noqa: F401,F403
+from .editors import *  # noqa: F401,F403
+from .encoders import *  # noqa: F401,F403
+from .evaluators import *  # noqa: F401,F403
+from .generators import *  # noqa: F401,F403
+from .llm_heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .recognizers import *  # noqa: F401,F403
+from .tokenizers import *  # noqa: F401,F403
