@@ -1,0 +1,149 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from motionkit.evaluation.functional import (diversity, euclidean_distance_matrix, fid,
+                                             mean_confidence_interval, mm_dist, multimodality,
+                                             r_precision)
+
+
+def _feats(n, d=16, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d))
+
+
+# ------------------------------------------------------------------ naive references
+def naive_mean_cov(x):
+    n, d = x.shape
+    mu = [sum(x[i, j] for i in range(n)) / n for j in range(d)]
+    cov = np.zeros((d, d))
+    for a in range(d):
+        for b in range(d):
+            cov[a, b] = sum((x[i, a] - mu[a]) * (x[i, b] - mu[b]) for i in range(n)) / (n - 1)
+    return np.array(mu), cov
+
+
+def naive_fid(x, y):
+    mu1, s1 = naive_mean_cov(x)
+    mu2, s2 = naive_mean_cov(y)
+    # tr sqrt(S1 S2) = sum of square roots of the eigenvalues of S1 S2 (real, >= 0)
+    eig = np.linalg.eigvals(s1 @ s2)
+    tr_sqrt = sum(math.sqrt(max(e.real, 0.0)) for e in eig)
+    diff = sum((a - b) ** 2 for a, b in zip(mu1, mu2))
+    return diff + np.trace(s1) + np.trace(s2) - 2 * tr_sqrt
+
+
+def naive_dist(a, b):
+    return math.sqrt(sum((p - q) ** 2 for p, q in zip(a, b)))
+
+
+def naive_r_precision(text, motion, batch=32, top_k=3):
+    hits, total = [0] * top_k, 0
+    for start in range(0, len(text) - batch + 1, batch):
+        for i in range(batch):
+            d = [naive_dist(text[start + i], motion[start + j]) for j in range(batch)]
+            rank = sum(1 for j in range(batch) if d[j] < d[i])
+            for k in range(top_k):
+                hits[k] += rank <= k
+            total += 1
+    return np.array(hits) / total
+
+
+# ------------------------------------------------------------------ FID
+def test_fid_against_naive_formula():
+    x, y = _feats(60, 6, 1), _feats(50, 6, 2) * 1.5 + 0.3
+    assert fid(x, y) == pytest.approx(naive_fid(x, y), rel=1e-6)
+
+
+def test_fid_hand_computed():
+    x = _feats(100, 8)
+    assert fid(x, x) == pytest.approx(0.0, abs=1e-6)
+    shift = np.arange(8) * 0.1
+    # same covariance, means differ by `shift`: FID = |shift|^2
+    assert fid(x, x + shift) == pytest.approx(float(shift @ shift), abs=1e-6)
+
+
+def test_fid_accepts_torch_and_rejects_nan():
+    x = _feats(40, 4)
+    assert fid(torch.from_numpy(x).float(), x) == pytest.approx(0.0, abs=1e-4)
+    bad = x.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match='NaN'):
+        fid(bad, x)
+    with pytest.raises(ValueError, match='feature sizes'):
+        fid(x, x[:, :3])
+
+
+# ------------------------------------------------------------------ diversity / multimodality
+def test_diversity_against_naive_loop():
+    x = _feats(400, 8)
+    ours = diversity(x, 300, rng=np.random.RandomState(7))
+    g = np.random.RandomState(7)  # the same two draws, as T2M's np.random.choice
+    a = g.choice(400, 300, replace=False)
+    b = g.choice(400, 300, replace=False)
+    expect = sum(naive_dist(x[i], x[j]) for i, j in zip(a, b)) / 300
+    assert ours == pytest.approx(expect)
+
+
+def test_diversity_needs_more_samples_than_times():
+    with pytest.raises(ValueError, match='more samples'):
+        diversity(_feats(300), 300)
+
+
+def test_multimodality_against_naive_loop():
+    x = np.random.default_rng(3).normal(size=(12, 30, 5))
+    ours = multimodality(x, 10, rng=np.random.RandomState(1))
+    g = np.random.RandomState(1)
+    a = g.choice(30, 10, replace=False)
+    b = g.choice(30, 10, replace=False)
+    total = sum(naive_dist(x[t, i], x[t, j]) for t in range(12) for i, j in zip(a, b))
+    assert ours == pytest.approx(total / 120)
+    with pytest.raises(ValueError, match='more repeats'):
+        multimodality(x[:, :10], 10)
+    with pytest.raises(ValueError, match='3 dimensions'):
+        multimodality(x[0], 10)
+
+
+# ------------------------------------------------------------------ R-precision / MM-Dist
+def test_r_precision_against_naive_loop():
+    t = _feats(100, 8, 4)
+    m = t + np.random.default_rng(5).normal(scale=1.2, size=t.shape)
+    with pytest.warns(UserWarning, match='dropped'):
+        ours = r_precision(t, m)
+    np.testing.assert_allclose(ours, naive_r_precision(t, m))
+    assert 0 < ours[0] < ours[1] < ours[2] < 1
+
+
+def test_r_precision_hand_computed():
+    # 1-D embeddings: texts 0,1,2,3 ; motions 0,1,2,3 except motion 0 moved to 2.4
+    t = np.array([[0.], [1.], [2.], [3.]])
+    m = np.array([[2.4], [1.], [2.], [3.]])
+    # text 0: distances 2.4, 1, 2, 3 -> its motion is 3rd; others are 1st
+    np.testing.assert_allclose(r_precision(t, m, top_k=3, batch_size=4), [0.75, 0.75, 1.0])
+
+
+def test_r_precision_fewer_samples_than_batch():
+    with pytest.raises(ValueError, match='fewer than one batch'):
+        r_precision(_feats(20), _feats(20))
+    out = r_precision(_feats(20), _feats(20), batch_size=None)
+    assert out.shape == (3, )
+
+
+def test_mm_dist_naive_and_euclidean_matrix():
+    t, m = _feats(64, 6, 1), _feats(64, 6, 2)
+    assert mm_dist(t, m) == pytest.approx(np.mean([naive_dist(a, b) for a, b in zip(t, m)]))
+    d = euclidean_distance_matrix(t[:5], m[:7])
+    assert d.shape == (5, 7)
+    assert d[2, 3] == pytest.approx(naive_dist(t[2], m[3]))
+    assert np.trace(euclidean_distance_matrix(t[:32], m[:32])) / 32 == pytest.approx(
+        mm_dist(t[:32], m[:32]))
+
+
+def test_mean_confidence_interval_hand_computed():
+    mean, ci = mean_confidence_interval([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5
+    assert ci == pytest.approx(1.96 * math.sqrt(1.25) / 2)  # population std, as np.std
+    mean, ci = mean_confidence_interval(np.array([[1., 0.], [3., 0.]]))
+    np.testing.assert_allclose(mean, [2., 0.])
+    np.testing.assert_allclose(ci, [1.96 / math.sqrt(2), 0.])
