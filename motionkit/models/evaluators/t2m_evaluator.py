@@ -207,6 +207,7 @@ class T2MEvaluator(BaseModel):
         # persistent: the statistics travel with the checkpoint
         self.register_buffer('mean', mean_t)
         self.register_buffer('std', std_t)
+        self.register_buffer('stats_flag', torch.tensor(mean is not None))
 
         self.vip_lookup = {}
         for name, words in (vip_words or DEFAULT_VIP_WORDS).items():
@@ -242,6 +243,24 @@ class T2MEvaluator(BaseModel):
         self.text_encoder = BiGRUEncoder(word_dim, text_hidden, embed_dim)
         self.movement_encoder = MovementConvEncoder(feature_dim - 4, movement_hidden, movement_dim)
         self.motion_encoder = BiGRUEncoder(movement_dim, motion_hidden, embed_dim)
+
+    @property
+    def feature_stats_set(self) -> bool:
+        """Whether real statistics were given (config, ``set_feature_stats`` or a checkpoint)."""
+        return bool(self.stats_flag.item())
+
+    def set_feature_stats(self, mean, std) -> None:
+        """Set the evaluator's own feature statistics (``DatasetStatsHook`` calls this)."""
+        mean_t = torch.as_tensor(np.asarray(mean, dtype=np.float32))
+        std_t = torch.as_tensor(np.asarray(std, dtype=np.float32))
+        if mean_t.shape != self.mean.shape or std_t.shape != self.std.shape:
+            raise ValueError(f'T2MEvaluator.set_feature_stats: expected ({self.feature_dim},), got '
+                             f'{tuple(mean_t.shape)} and {tuple(std_t.shape)}')
+        if not torch.isfinite(std_t).all() or (std_t <= 0).any():
+            raise ValueError('T2MEvaluator.set_feature_stats: std must be finite and > 0')
+        self.mean.copy_(mean_t)
+        self.std.copy_(std_t)
+        self.stats_flag.fill_(True)
 
     # ------------------------------------------------------------------ text
     def word_id(self, word: str) -> int:
