@@ -1,5 +1,6 @@
 """Datasets, transforms and collate functions (registered in DATASETS / TRANSFORMS / FUNCTIONS)."""
 from . import importers  # noqa: F401
+from . import synthmotion  # noqa: F401
 from . import transforms  # noqa: F401  (registers the transforms)
 from .collate import motion_collate, pad_motions
 from .humanml3d import HumanML3DDataset, KITDataset, load_caption_file, parse_caption_line

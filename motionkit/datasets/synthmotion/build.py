@@ -1,0 +1,306 @@
+"""Write a SynthMotion split to disk in the HumanML3D layout, plus its ground truth.
+
+Layout of ``out_dir``::
+
+    new_joints/<id>.npy          (T, 22, 3) float32 t2m22 joints, 41 <= T <= 196
+    new_joint_vecs/<id>.npy      (T - 1, 263) float32 HumanML3DFeatures().encode(joints)
+    texts/<id>.txt               3 paraphrases: caption#lemma/POS ...#0.0#0.0
+    train.txt val.txt test.txt train_val.txt all.txt
+    Mean.npy Std.npy             (263,) statistics of the train split (HumanML3D's block-averaged Std)
+    synthmotion/
+      programs.jsonl             per motion: events (primitive, params, frame spans, repetitions,
+                                 counts, measured distance / turn), subject, seeds, split
+      contacts/<id>.npy          (T, 2) bool foot contacts (left, right)
+      action_labels.jsonl        per motion: multi-label action classes
+      classes.json               class list with sampling weight, tier (head/medium/tail) and count
+      triplets.jsonl             CigTime triplets (source id, edit, instructions, body part, ...)
+      triplets/joints/<tid>.npy  target joints;  triplets/vecs/<tid>.npy target features
+      feedback.jsonl             ExpertAF learner/expert pairs
+      feedback/<fid>_{novice,expert,corrected}_{joints,coco17}.npy  (+ .mp4 with render=True)
+    manifest.json                written last: version, config, config hash, counts
+
+Every file is written atomically (temporary file + rename). Per-item records are kept under
+``.partial/`` until the build completes, so an interrupted build resumes where it stopped; the same
+config always gives byte-identical files.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .learner_expert import make_feedback_pair, to_coco17
+from .program import ClassDistribution, rng_for, sample_motion
+from .triplets import make_triplet
+
+__all__ = ['SYNTHMOTION_VERSION', 'build_synthmotion', 'synthmotion_config', 'config_hash',
+           'default_cache_dir', 'ensure_synthmotion']
+
+# Part of every cache key: bump it whenever the generator's output changes, so that cached builds made
+# by an older generator are not reused.
+SYNTHMOTION_VERSION = '1.0'
+SPLIT_FRACTIONS = (0.8, 0.05, 0.15)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600 files
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _atomic_npy(path: Path, array: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    _atomic_bytes(path, buf.getvalue())
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+
+
+def synthmotion_config(num_motions: int, seed: int = 0, num_triplets: int | None = None,
+                       num_feedback: int | None = None, class_distribution: str = 'long_tail',
+                       imbalance_ratio: float = 20.0, max_events: int = 3, noise_amplitude: float = 1.0,
+                       render_feedback: bool = False) -> dict:
+    """The full, normalised build config (what the cache key hashes)."""
+    if num_motions < 1:
+        raise ValueError(f'num_motions must be >= 1, got {num_motions}')
+    num_triplets = num_motions // 2 if num_triplets is None else int(num_triplets)
+    num_feedback = max(1, num_motions // 10) if num_feedback is None else int(num_feedback)
+    if not 0 <= num_triplets <= num_motions:
+        raise ValueError(f'num_triplets must be in [0, num_motions={num_motions}], got {num_triplets}')
+    return dict(version=SYNTHMOTION_VERSION, num_motions=int(num_motions), seed=int(seed),
+                num_triplets=num_triplets, num_feedback=max(0, num_feedback),
+                class_distribution=class_distribution, imbalance_ratio=float(imbalance_ratio),
+                max_events=int(max_events), noise_amplitude=float(noise_amplitude),
+                render_feedback=bool(render_feedback))
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(_dumps(config).encode()).hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    """``$MOTIONKIT_CACHE/synthmotion`` or ``~/.cache/motionkit/synthmotion``."""
+    root = os.environ.get('MOTIONKIT_CACHE')
+    return (Path(root) if root else Path.home() / '.cache' / 'motionkit') / 'synthmotion'
+
+
+def _split_of(seed: int, index: int) -> str:
+    """~80/5/15 % by a per-index random draw; motions 0, 1, 2 go to train, val, test so that no
+    split of a small build is empty."""
+    if index < 3:
+        return ('train', 'val', 'test')[index]
+    u = rng_for(seed, index, 3).random()
+    train, val, _ = SPLIT_FRACTIONS
+    return 'train' if u < train else ('val' if u < train + val else 'test')
+
+
+def _block_std(feats: np.ndarray, joints_num: int = 22) -> np.ndarray:
+    """HumanML3D ``cal_mean_variance``: each feature block's std replaced by the block mean."""
+    try:  # one implementation in the package: the HumanML3D writer of the importers
+        from motionkit.datasets.importers.humanml3d_writer import block_std
+        return np.asarray(block_std(feats, joints_num), dtype=np.float32)
+    except ImportError:  # pragma: no cover - importers not installed
+        std = feats.std(0)
+        j = joints_num
+        edges = [0, 1, 3, 4, 4 + (j - 1) * 3, 4 + (j - 1) * 9, 4 + (j - 1) * 9 + j * 3, std.shape[0]]
+        for a, b in zip(edges[:-1], edges[1:]):
+            std[a:b] = std[a:b].mean()
+        return std.astype(np.float32)
+
+
+def _write_motion(out: Path, mid: str, joints: np.ndarray, rep) -> None:
+    _atomic_npy(out / 'new_joints' / f'{mid}.npy', joints.astype(np.float32))
+    feats = np.asarray(rep.encode(joints.astype(np.float32)), dtype=np.float32)
+    _atomic_npy(out / 'new_joint_vecs' / f'{mid}.npy', feats)
+
+
+def _render(path: Path, joints: np.ndarray, title: str) -> None:
+    from motionkit.visualization.skeleton_renderer import render_motion, save_video
+    frames = render_motion(joints, 't2m22', title=title, width=160, height=160)
+    save_video(frames, path, fps=20)
+
+
+def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 0, progress: bool = True,
+                      **options) -> Path:
+    """Generate (or resume) a SynthMotion build in ``out_dir``. ``options``: see
+    :func:`synthmotion_config`. Returns ``out_dir``. A finished build (``manifest.json`` with the
+    same config) is left untouched; one with another config raises."""
+    from motionkit.motion.humanml3d import HumanML3DFeatures
+    cfg = synthmotion_config(num_motions, seed, **options)
+    out = Path(out_dir)
+    manifest = out / 'manifest.json'
+    if manifest.exists():
+        old = json.loads(manifest.read_text())
+        if old.get('config') != cfg:
+            raise FileExistsError(f'{out}: holds a finished SynthMotion build with another config '
+                                  f'({old.get("config")}); use another --out or delete it')
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / '.partial'
+    cfg_file = partial / 'config.json'
+    if cfg_file.exists() and json.loads(cfg_file.read_text()) != cfg:
+        raise FileExistsError(f'{out}: holds an unfinished build with another config; delete {partial} '
+                              'to start over')
+    _atomic_bytes(cfg_file, _dumps(cfg).encode())
+    rep = HumanML3DFeatures()
+    dist = ClassDistribution(cfg['class_distribution'], cfg['imbalance_ratio'])
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = None
+    total = cfg['num_motions'] + cfg['num_feedback']
+    bar = tqdm(total=total, desc='SynthMotion', disable=not progress) if tqdm else None
+
+    for i in range(cfg['num_motions']):
+        rec_path = partial / 'motions' / f'{i:06d}.json'
+        if rec_path.exists():
+            if bar:
+                bar.update(1)
+            continue
+        item = sample_motion(cfg['seed'], i, dist, cfg['max_events'], cfg['noise_amplitude'])
+        mid = item.motion_id
+        _write_motion(out, mid, item.motion.joints, rep)
+        _atomic_bytes(out / 'texts' / f'{mid}.txt', ('\n'.join(item.captions) + '\n').encode())
+        _atomic_npy(out / 'synthmotion' / 'contacts' / f'{mid}.npy', item.motion.contacts)
+        record = dict(id=mid, split=_split_of(cfg['seed'], i), labels=item.labels, **item.program)
+        trip = None
+        if i < cfg['num_triplets']:
+            res = make_triplet(item, rng_for(cfg['seed'], i, 2))
+            if res is not None:
+                trec, target = res
+                tid = f'T{i:06d}'
+                tdir = out / 'synthmotion' / 'triplets'
+                _atomic_npy(tdir / 'joints' / f'{tid}.npy', target.joints)
+                _atomic_npy(tdir / 'vecs' / f'{tid}.npy',
+                            np.asarray(rep.encode(target.joints), dtype=np.float32))
+                trip = dict(id=tid, split=record['split'], source_joints=f'new_joints/{mid}.npy',
+                            source_vecs=f'new_joint_vecs/{mid}.npy',
+                            target_joints=f'synthmotion/triplets/joints/{tid}.npy',
+                            target_vecs=f'synthmotion/triplets/vecs/{tid}.npy',
+                            source_captions=[c.split('#')[0] for c in item.captions], **trec)
+        _atomic_bytes(rec_path, _dumps(dict(motion=record, triplet=trip)).encode())
+        if bar:
+            bar.update(1)
+
+    for k in range(cfg['num_feedback']):
+        rec_path = partial / 'feedback' / f'{k:06d}.json'
+        if rec_path.exists():
+            if bar:
+                bar.update(1)
+            continue
+        rec, motions = make_feedback_pair(cfg['seed'], k)
+        fid = f'F{k:06d}'
+        files = {}
+        for role, m in motions.items():
+            jp = f'synthmotion/feedback/{fid}_{role}_joints.npy'
+            cp = f'synthmotion/feedback/{fid}_{role}_coco17.npy'
+            _atomic_npy(out / jp, m.joints)
+            _atomic_npy(out / cp, to_coco17(m.joints))
+            files[role] = dict(joints=jp, coco17=cp)
+            if cfg['render_feedback'] and role != 'corrected':
+                vp = f'synthmotion/feedback/{fid}_{role}.mp4'
+                _render(out / vp, m.joints, f'{rec["activity"]} ({role})')
+                files[role]['video'] = vp
+        rec = dict(id=fid, split=_split_of(cfg['seed'], 10 ** 7 + k), files=files, **rec)
+        _atomic_bytes(rec_path, _dumps(rec).encode())
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    _finish(out, cfg, dist)
+    return out
+
+
+def _finish(out: Path, cfg: dict, dist: ClassDistribution) -> None:
+    partial = out / '.partial'
+    motions, triplets, feedback = [], [], []
+    for i in range(cfg['num_motions']):
+        r = json.loads((partial / 'motions' / f'{i:06d}.json').read_text())
+        motions.append(r['motion'])
+        if r['triplet'] is not None:
+            triplets.append(r['triplet'])
+    for k in range(cfg['num_feedback']):
+        feedback.append(json.loads((partial / 'feedback' / f'{k:06d}.json').read_text()))
+    splits = {s: [m['id'] for m in motions if m['split'] == s] for s in ('train', 'val', 'test')}
+    splits['train_val'] = splits['train'] + splits['val']
+    splits['all'] = [m['id'] for m in motions]
+    for name, ids in splits.items():
+        _atomic_bytes(out / f'{name}.txt', ''.join(f'{i}\n' for i in ids).encode())
+    feats = np.concatenate([np.load(out / 'new_joint_vecs' / f'{i}.npy') for i in splits['train']], 0)
+    mean = feats.mean(0).astype(np.float32)
+    std = _block_std(feats.astype(np.float64))
+    std = np.where(std < 1e-6, 1.0, std).astype(np.float32)  # constant blocks (e.g. contacts) stay finite
+    _atomic_npy(out / 'Mean.npy', mean)
+    _atomic_npy(out / 'Std.npy', std)
+    sm = out / 'synthmotion'
+    _atomic_bytes(sm / 'programs.jsonl', ''.join(_dumps(m) + '\n' for m in motions).encode())
+    counts = {n: 0 for n in dist.classes}
+    for m in motions:
+        for lab in m['labels']:
+            counts[lab] += 1
+    index = {n: k for k, n in enumerate(dist.classes)}
+    _atomic_bytes(sm / 'action_labels.jsonl', ''.join(
+        _dumps(dict(id=m['id'], split=m['split'], labels=m['labels'],
+                    label_indices=[index[lab] for lab in m['labels']])) + '\n' for m in motions).encode())
+    classes = [dict(c, count=counts[c['name']]) for c in dist.to_list()]
+    _atomic_bytes(sm / 'classes.json', _dumps(dict(distribution=dist.kind, imbalance_ratio=dist.imbalance_ratio,
+                                                   classes=classes)).encode())
+    _atomic_bytes(sm / 'triplets.jsonl', ''.join(_dumps(t) + '\n' for t in triplets).encode())
+    _atomic_bytes(sm / 'feedback.jsonl', ''.join(_dumps(f) + '\n' for f in feedback).encode())
+    manifest = dict(name='SynthMotion', synthetic=True, config=cfg, config_hash=config_hash(cfg),
+                    counts=dict(motions=len(motions), triplets=len(triplets), feedback=len(feedback),
+                                **{s: len(v) for s, v in splits.items()}),
+                    note='Procedurally generated motions (motionkit.datasets.synthmotion); not human '
+                         'capture data. See docs/synthmotion.md.')
+    _atomic_bytes(out / 'manifest.json', (json.dumps(manifest, sort_keys=True, indent=1) + '\n').encode())
+    shutil.rmtree(partial, ignore_errors=True)
+
+
+def ensure_synthmotion(num_motions: int, seed: int = 0, cache_dir: str | os.PathLike | None = None,
+                       progress: bool = False, **options) -> Path:
+    """Path of a finished build with this config under the cache, building it first if needed.
+
+    The folder is ``<cache_dir>/<config hash>``; a file lock serialises concurrent builders (e.g.
+    the ranks of a distributed job) on POSIX systems.
+    """
+    cfg = synthmotion_config(num_motions, seed, **options)
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    out = root / f'n{cfg["num_motions"]}_s{cfg["seed"]}_{config_hash(cfg)}'
+    if (out / 'manifest.json').exists():
+        return out
+    root.mkdir(parents=True, exist_ok=True)
+    lock_path = root / f'{out.name}.lock'
+    with open(lock_path, 'w') as lock:
+        try:
+            import fcntl
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - non-POSIX
+            pass
+        if not (out / 'manifest.json').exists():
+            build_synthmotion(out, num_motions, seed, progress=progress, **options)
+    return out

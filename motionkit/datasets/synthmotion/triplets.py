@@ -1,0 +1,149 @@
+"""CigTime corrective triplets from SynthMotion programs: (source motion, instruction, target motion).
+
+See :mod:`.edits` for the operators and for how a part-restricted edit keeps the rest of the body
+identical.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .body import BODY_REGIONS, JOINTS, UPPER_BODY
+from .edits import applicable_edits, descendants
+from .generator import MAX_FRAMES, Motion, synthesize
+from .program import ACTION_NAMES, MIN_JOINT_FRAMES, SynthItem
+
+__all__ = ['make_triplet', 'unchanged_joints', 'pelvis_frame_positions', 'MIN_EDIT_CHANGE']
+
+MIN_EDIT_CHANGE = 0.03  # an edit must move some joint of its part by >= 3 cm
+
+
+def _action(name: str) -> str:
+    return ACTION_NAMES.get(name, name.replace('_', ' '))
+
+
+def _fill(template: str, old: dict, new: dict, info: dict) -> str:
+    vals = {}
+    for k, v in new.items():
+        vals[f'new_{k}'] = v
+    for k, v in old.items():
+        vals[f'old_{k}'] = v
+    if 'turn' in new:
+        vals['new_turn_side'] = 'left' if new['turn'] > 0 else 'right'
+        vals['old_turn_side'] = 'left' if old.get('turn', 0) > 0 else 'right'
+    if 'count' in new:
+        vals['new_count_times'] = 'once' if new['count'] == 1 else f"{new['count']} times"
+    for k in ('removed_primitive', 'first', 'second', 'added'):
+        if k in info:
+            key = {'removed_primitive': 'removed_action', 'first': 'first_action', 'second': 'second_action',
+                   'added': 'added_action'}[k]
+            vals[key] = _action(info[k])
+    return template.format(**vals)
+
+
+def unchanged_joints(body_part: str, edited: tuple) -> tuple[list, str]:
+    """Joints a triplet must keep identical and the frame to compare them in.
+
+    Returns ``(joint names, 'world' | 'pelvis')``: upper-body edits keep every joint outside the
+    edited joints' subtrees identical in world coordinates; lower-body edits keep the upper body
+    identical relative to the pelvis; whole-body edits promise nothing.
+    """
+    if body_part == 'upper_body':
+        moved = descendants(edited)
+        return [j for j in JOINTS if j not in moved], 'world'
+    if body_part == 'lower_body':
+        return list(UPPER_BODY), 'pelvis'
+    return [], 'world'
+
+
+def pelvis_frame_positions(joints: np.ndarray) -> np.ndarray:
+    """Joint positions in the pelvis frame (origin pelvis; axes from the hips and spine1, which are
+    rigidly attached to the pelvis). ``(T, 22, 3) -> (T, 22, 3)``."""
+    j = np.asarray(joints, dtype=np.float64)
+    x = j[:, 1] - j[:, 2]
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    y = j[:, 3] - j[:, 0]
+    y -= (y * x).sum(-1, keepdims=True) * x
+    y /= np.linalg.norm(y, axis=-1, keepdims=True)
+    z = np.cross(x, y)
+    R = np.stack([x, y, z], -1)  # columns are the axes
+    return np.einsum('tji,tkj->tki', R, j - j[:, :1])
+
+
+def make_triplet(item: SynthItem, rng: np.random.Generator, operator: str | None = None):
+    """Pick an applicable edit of ``item``'s program and synthesise its target.
+
+    Args:
+        item: the source (from :func:`.program.sample_motion`).
+        rng: random generator (which edit, new values, which paraphrase order).
+        operator: force this edit operator (name) instead of sampling.
+
+    Returns:
+        ``(record, target Motion)`` or ``None`` if no edit applies. ``record`` holds
+        ``source_id``, ``edit`` (operator name), ``event`` (index), ``body_part``, ``joints``
+        (what the instruction is about), ``edited_joints``, ``unchanged_joints`` +
+        ``unchanged_frame``, ``instructions`` (3 paraphrases), ``source_events`` / ``target_events``.
+    """
+    events = [dict(primitive=e['primitive'], params=dict(e['params'])) for e in item.program['events']]
+    cands = applicable_edits(events)
+    if operator is not None:
+        cands = [c for c in cands if c[0].name == operator]
+    # pick the body part first (upper 40 %, lower 40 %, whole 20 %) so that the many count /
+    # timing operators do not crowd out the part-restricted ones
+    part_w = {'upper_body': 0.4, 'lower_body': 0.4, 'whole_body': 0.2}
+    keys = rng.random(len(cands)) ** (1.0 / np.array([part_w[c[0].body_part] for c in cands]))
+    order = np.argsort(-keys)  # weighted random order without replacement (Efraimidis-Spirakis)
+    src: Motion = item.motion
+    subj = item.program['subject']
+    for ci in order:
+        op, k = cands[ci]
+        info = {}
+        if k is None:
+            res = op.apply(events, rng)
+            if res is None:
+                continue
+            new_events, info = res
+            old_p, new_p = {}, {}
+        else:
+            new_p = op.apply(events[k]['params'], rng)
+            if new_p is None:
+                continue
+            old_p = events[k]['params']
+            new_events = [dict(e) for e in events]
+            new_events[k] = dict(primitive=events[k]['primitive'], params=new_p)
+        edited = op.edited_joints(new_p if k is not None else {})
+        if op.body_part != 'whole_body':
+            edited = tuple(sorted(set(edited) | set(op.edited_joints(old_p)), key=JOINTS.index))
+        keep = None
+        if op.body_part != 'whole_body':
+            mask = np.array([j not in edited for j in JOINTS])
+            keep = dict(quats=src.local_quats, joints=mask, root=op.body_part == 'upper_body',
+                        yaw_rate=src.yaw_rate, airborne=src.airborne, flight_velocity=src.flight_velocity,
+                        canonical=src.canonical)
+        try:
+            target = synthesize(new_events, src.body, subj['style_seed'], item.program['noise_seed'],
+                                noise_amplitude=item.program['noise_amplitude'], keep=keep)
+        except ValueError:  # the edit changed the timing of a part-restricted edit: not usable
+            continue
+        if not MIN_JOINT_FRAMES <= target.num_frames <= MAX_FRAMES:
+            continue
+        if target.num_frames == src.num_frames:
+            moved = np.linalg.norm(target.joints - src.joints, axis=-1).max()
+        else:
+            moved = np.inf
+        if moved < MIN_EDIT_CHANGE:
+            continue
+        unchanged, frame = unchanged_joints(op.body_part, edited)
+        templates = list(op.templates)
+        rng.shuffle(templates)
+        instructions = [_fill(t, old_p, new_p, info) for t in templates]
+        focus = list(op.focus(new_p if k is not None else {}))
+        regions = (sorted(r for r, js in BODY_REGIONS.items() if set(js) & set(focus))
+                   if op.body_part != 'whole_body' else ['whole_body'])
+        record = dict(source_id=item.motion_id, edit=op.name, event=k, body_part=op.body_part,
+                      joints=focus, regions=regions, edited_joints=list(edited), unchanged_joints=unchanged,
+                      unchanged_frame=frame, instructions=instructions, edit_info=info,
+                      old_params=old_p, new_params=new_p,
+                      source_events=item.program['events'], target_events=target.events,
+                      num_frames=target.num_frames)
+        return record, target
+    return None
