@@ -29,6 +29,12 @@ val_dataloader = dict(
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='motionkit.motion_collate'),
+    dataset=dict(type=dataset_type, num_motions=1000, seed=0, split='val',
+                 pipeline=test_pipeline, test_mode=True))
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='motionkit.motion_collate'),
     dataset=dict(type=dataset_type, num_motions=1000, seed=0, split='test',
                  pipeline=test_pipeline, test_mode=True))
-test_dataloader = val_dataloader
