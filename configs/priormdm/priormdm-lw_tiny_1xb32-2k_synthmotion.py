@@ -1,0 +1,11 @@
+# PriorMDM joint control (Shafir et al., ICLR 2024), left wrist trajectory, tiny CPU preset on
+# SynthMotion: MDM's tiny denoiser trained with the left wrist's features of x_t replaced by the
+# clean motion (at every sampling step too), so that generated motions follow a given
+# left wrist trajectory exactly. PriorMDM fine-tunes a pretrained MDM: set
+# load_from='work_dirs/mdm_tiny_1xb32-2k_synthmotion/iter_2000.pth'.
+_base_ = ['../mdm/mdm_tiny_1xb32-2k_synthmotion.py']
+
+model = dict(type='PriorMDM', control_joints='left_wrist', loss_on_controlled=False)
+
+test_evaluator = [dict(type='DumpPredictions',
+                       out_file_path='work_dirs/priormdm_lw_tiny_synthmotion/predictions.pkl')]

@@ -1,0 +1,5 @@
+"""Condition encoders (text) used by editors and generators (registered in MODELS)."""
+from .hf_text_encoder import HFTextEncoder
+from .learned_text_encoder import LearnedTextEncoder, hash_word, split_words
+
+__all__ = ['LearnedTextEncoder', 'HFTextEncoder', 'hash_word', 'split_words']
