@@ -37,11 +37,10 @@ def merge_args(cfg: Config, args) -> Config:
     cfg.resume = False
     if args.show or args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
-        if 'visualization' not in hooks:
-            raise SystemExit(f'{args.config}: --show/--show-dir need a "visualization" entry in '
-                             'default_hooks (MotionVisualizationHook)')
-        hooks['visualization']['enable'] = True
-        hooks['visualization']['test_out_dir'] = args.show_dir or 'vis'
+        vis_hook = hooks.get('visualization') or dict(type='MotionVisualizationHook')
+        vis_hook['enable'] = True
+        vis_hook['test_out_dir'] = args.show_dir or 'vis'
+        hooks['visualization'] = vis_hook
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle', '.json')):
             raise SystemExit(f'--out must end with .pkl, .pickle or .json, got {args.out}')

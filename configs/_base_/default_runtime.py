@@ -7,6 +7,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # renders gt | prediction of the first samples; `tools/test.py --show-dir DIR` switches it on
+    visualization=dict(type='MotionVisualizationHook', enable=False),
 )
 
 env_cfg = dict(

@@ -157,3 +157,28 @@ def test_fsdp_strategy_trains_and_resumes_on_two_cpu_processes(tmp_path):
     assert (work / 'iter_30.pth').is_file()
     val = [s for s in _last_scalars(work) if 'direction/num_samples' in s][-1]
     assert val['direction/num_samples'] == 100
+
+
+def test_tools_test_show_dir_renders_predictions(tmp_path):
+    """``tools/test.py --show-dir`` switches the default runtime's visualization hook on."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+    from motionkit.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    config = REPO_ROOT / 'configs' / 'vqvae' / 'vqvae_tiny_1xb32-2k_synthmotion.py'
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    # an untrained model with a random (initialised) codebook: rendering does not need a good one
+    model.quantizer.init_codebook(torch.randn(model.quantizer.codebook_size,
+                                              model.quantizer.code_dim))
+    ckpt = tmp_path / 'untrained.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    cache = tmp_path / 'cache'
+    _run(['tools/test.py', str(config), str(ckpt), '--work-dir', str(tmp_path / 'work'),
+          '--show-dir', 'renders', '--cfg-options', 'test_dataloader.dataset.num_motions=40',
+          f'test_dataloader.dataset.cache_dir={cache}',
+          'default_hooks.visualization.test_max_samples=2'])
+    renders = sorted((tmp_path / 'work' / 'renders').glob('test_*.gif'))
+    assert [p.name for p in renders] == ['test_0.gif', 'test_1.gif']
+    from PIL import Image
+    with Image.open(renders[0]) as im:
+        assert im.n_frames > 10

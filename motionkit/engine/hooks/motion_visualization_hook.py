@@ -77,7 +77,8 @@ class MotionVisualizationHook(Hook):
                  representation: Any = None,
                  mean: Any = None,
                  std: Any = None,
-                 video_formats: Optional[Sequence[str]] = None) -> None:
+                 video_formats: Optional[Sequence[str]] = None,
+                 test_out_dir: Optional[str] = None) -> None:
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
         if max_samples < 0:
@@ -89,6 +90,8 @@ class MotionVisualizationHook(Hook):
             test_max_samples)
         self.representation, self.mean, self.std = representation, mean, std
         self.video_formats = None if video_formats is None else tuple(video_formats)
+        # tools/test.py --show-dir: test renders go to this folder (relative to the work dir)
+        self.test_out_dir = test_out_dir
         self._val_runs = 0
         self._drawn = {'val': 0, 'test': 0}
         self._own_visualizer = None
@@ -135,7 +138,14 @@ class MotionVisualizationHook(Hook):
             given = inputs[i] if inputs is not None and i < len(inputs) else None
             sample = _MergedSample(out, given)
             k = self._drawn[mode]
-            self.written.extend(vis.add_datasample(f'{mode}_{k}', sample, step=step))
+            out_file = None
+            if mode == 'test' and self.test_out_dir:
+                import os.path as osp
+                out_dir = osp.join(runner.work_dir, self.test_out_dir)
+                fmt = (self.video_formats or vis.video_formats or ('gif', ))[0]
+                out_file = osp.join(out_dir, f'{mode}_{k}.{fmt}')
+            self.written.extend(vis.add_datasample(f'{mode}_{k}', sample, step=step,
+                                                   out_file=out_file))
             self._drawn[mode] += 1
 
     def after_val_iter(self,
