@@ -17,16 +17,16 @@ refused (mixing tokens of two codebooks would silently corrupt the data).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import os.path as osp
-import tempfile
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 import torch
+
+from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 
 __all__ = ['tokenize_motion_folder', 'load_motion_tokenizer', 'read_manifest',
            'checkpoint_provenance']
@@ -41,27 +41,6 @@ def _sha256(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=False)
-    _atomic_write_bytes(path, buf.getvalue())
 
 
 def read_manifest(path: str) -> List[dict]:
@@ -207,7 +186,7 @@ def tokenize_motion_folder(model,
             raise ValueError(f'{out}: holds tokens built from something else (differs in '
                              f'{diff}); use another output folder or delete it')
     else:
-        _atomic_write_bytes(meta_file, json.dumps(dict(meta, data_root=str(data_root)),
+        atomic_write_bytes(meta_file, json.dumps(dict(meta, data_root=str(data_root)),
                                                   indent=2, sort_keys=True).encode())
 
     manifest = out / 'manifest.jsonl'
@@ -218,7 +197,7 @@ def tokenize_motion_folder(model,
     kept = [r for r in records if r['id'] in done]
     if len(kept) != len(records) or (manifest.exists() and records and
                                      not manifest.read_text(encoding='utf-8').endswith('\n')):
-        _atomic_write_bytes(manifest, ''.join(json.dumps(r, sort_keys=True) + '\n'
+        atomic_write_bytes(manifest, ''.join(json.dumps(r, sort_keys=True) + '\n'
                                               for r in kept).encode())
     todo = [i for i in ids if i not in done]
 
@@ -267,7 +246,7 @@ def tokenize_motion_folder(model,
                 tokens, token_len = tokens.cpu().numpy(), token_len.cpu().numpy()
                 for j, motion_id in enumerate(good):
                     rel = f'tokens/{motion_id}.npy'
-                    _atomic_save_npy(out / rel, tokens[j, :token_len[j]].astype(np.int16))
+                    atomic_save_npy(out / rel, tokens[j, :token_len[j]].astype(np.int16))
                     new_records.append(dict(id=motion_id, num_frames=int(lens[j]),
                                             num_tokens=int(token_len[j]), path=rel))
             for rec in new_records:

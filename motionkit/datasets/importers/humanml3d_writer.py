@@ -24,11 +24,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+
+from motionkit.utils.io import atomic_save_npy, atomic_write_bytes  # noqa: F401 (re-exported)
 
 from motionkit.motion.humanml3d import HumanML3DFeatures
 
@@ -39,31 +40,6 @@ __all__ = ['HumanML3DWriter', 'caption_line', 'split_of', 'atomic_write_bytes', 
 
 #: (train, val, test) fractions: HumanML3D's split sizes are 23,384 / 1,460 / 4,384 ids (80 / 5 / 15 %).
 DEFAULT_SPLIT_FRACTIONS = (0.80, 0.05, 0.15)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    """``np.save`` through :func:`atomic_write_bytes`."""
-    import io
-    buf = io.BytesIO()
-    np.save(buf, array)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def caption_line(caption: str, start: float = 0.0, end: float = 0.0) -> str:

@@ -26,14 +26,14 @@ config always gives byte-identical files.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 
 from .learner_expert import make_feedback_pair, to_coco17
 from .program import ClassDistribution, rng_for, sample_motion
@@ -48,33 +48,6 @@ SYNTHMOTION_VERSION = '1.0'
 SPLIT_FRACTIONS = (0.8, 0.05, 0.15)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _atomic_npy(path: Path, array: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    _atomic_bytes(path, buf.getvalue())
 
 
 def _dumps(obj) -> str:
@@ -134,9 +107,9 @@ def _block_std(feats: np.ndarray, joints_num: int = 22) -> np.ndarray:
 
 
 def _write_motion(out: Path, mid: str, joints: np.ndarray, rep) -> None:
-    _atomic_npy(out / 'new_joints' / f'{mid}.npy', joints.astype(np.float32))
+    atomic_save_npy(out / 'new_joints' / f'{mid}.npy', joints.astype(np.float32))
     feats = np.asarray(rep.encode(joints.astype(np.float32)), dtype=np.float32)
-    _atomic_npy(out / 'new_joint_vecs' / f'{mid}.npy', feats)
+    atomic_save_npy(out / 'new_joint_vecs' / f'{mid}.npy', feats)
 
 
 def _render(path: Path, joints: np.ndarray, title: str) -> None:
@@ -166,7 +139,7 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
     if cfg_file.exists() and json.loads(cfg_file.read_text()) != cfg:
         raise FileExistsError(f'{out}: holds an unfinished build with another config; delete {partial} '
                               'to start over')
-    _atomic_bytes(cfg_file, _dumps(cfg).encode())
+    atomic_write_bytes(cfg_file, _dumps(cfg).encode())
     rep = HumanML3DFeatures()
     dist = ClassDistribution(cfg['class_distribution'], cfg['imbalance_ratio'])
     try:
@@ -185,8 +158,8 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
         item = sample_motion(cfg['seed'], i, dist, cfg['max_events'], cfg['noise_amplitude'])
         mid = item.motion_id
         _write_motion(out, mid, item.motion.joints, rep)
-        _atomic_bytes(out / 'texts' / f'{mid}.txt', ('\n'.join(item.captions) + '\n').encode())
-        _atomic_npy(out / 'synthmotion' / 'contacts' / f'{mid}.npy', item.motion.contacts)
+        atomic_write_bytes(out / 'texts' / f'{mid}.txt', ('\n'.join(item.captions) + '\n').encode())
+        atomic_save_npy(out / 'synthmotion' / 'contacts' / f'{mid}.npy', item.motion.contacts)
         record = dict(id=mid, split=_split_of(cfg['seed'], i), labels=item.labels, **item.program)
         trip = None
         if i < cfg['num_triplets']:
@@ -195,15 +168,15 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
                 trec, target = res
                 tid = f'T{i:06d}'
                 tdir = out / 'synthmotion' / 'triplets'
-                _atomic_npy(tdir / 'joints' / f'{tid}.npy', target.joints)
-                _atomic_npy(tdir / 'vecs' / f'{tid}.npy',
+                atomic_save_npy(tdir / 'joints' / f'{tid}.npy', target.joints)
+                atomic_save_npy(tdir / 'vecs' / f'{tid}.npy',
                             np.asarray(rep.encode(target.joints), dtype=np.float32))
                 trip = dict(id=tid, split=record['split'], source_joints=f'new_joints/{mid}.npy',
                             source_vecs=f'new_joint_vecs/{mid}.npy',
                             target_joints=f'synthmotion/triplets/joints/{tid}.npy',
                             target_vecs=f'synthmotion/triplets/vecs/{tid}.npy',
                             source_captions=[c.split('#')[0] for c in item.captions], **trec)
-        _atomic_bytes(rec_path, _dumps(dict(motion=record, triplet=trip)).encode())
+        atomic_write_bytes(rec_path, _dumps(dict(motion=record, triplet=trip)).encode())
         if bar:
             bar.update(1)
 
@@ -219,15 +192,15 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
         for role, m in motions.items():
             jp = f'synthmotion/feedback/{fid}_{role}_joints.npy'
             cp = f'synthmotion/feedback/{fid}_{role}_coco17.npy'
-            _atomic_npy(out / jp, m.joints)
-            _atomic_npy(out / cp, to_coco17(m.joints))
+            atomic_save_npy(out / jp, m.joints)
+            atomic_save_npy(out / cp, to_coco17(m.joints))
             files[role] = dict(joints=jp, coco17=cp)
             if cfg['render_feedback'] and role != 'corrected':
                 vp = f'synthmotion/feedback/{fid}_{role}.mp4'
                 _render(out / vp, m.joints, f'{rec["activity"]} ({role})')
                 files[role]['video'] = vp
         rec = dict(id=fid, split=_split_of(cfg['seed'], 10 ** 7 + k), files=files, **rec)
-        _atomic_bytes(rec_path, _dumps(rec).encode())
+        atomic_write_bytes(rec_path, _dumps(rec).encode())
         if bar:
             bar.update(1)
     if bar:
@@ -250,34 +223,34 @@ def _finish(out: Path, cfg: dict, dist: ClassDistribution) -> None:
     splits['train_val'] = splits['train'] + splits['val']
     splits['all'] = [m['id'] for m in motions]
     for name, ids in splits.items():
-        _atomic_bytes(out / f'{name}.txt', ''.join(f'{i}\n' for i in ids).encode())
+        atomic_write_bytes(out / f'{name}.txt', ''.join(f'{i}\n' for i in ids).encode())
     feats = np.concatenate([np.load(out / 'new_joint_vecs' / f'{i}.npy') for i in splits['train']], 0)
     mean = feats.mean(0).astype(np.float32)
     std = _block_std(feats.astype(np.float64))
     std = np.where(std < 1e-6, 1.0, std).astype(np.float32)  # constant blocks (e.g. contacts) stay finite
-    _atomic_npy(out / 'Mean.npy', mean)
-    _atomic_npy(out / 'Std.npy', std)
+    atomic_save_npy(out / 'Mean.npy', mean)
+    atomic_save_npy(out / 'Std.npy', std)
     sm = out / 'synthmotion'
-    _atomic_bytes(sm / 'programs.jsonl', ''.join(_dumps(m) + '\n' for m in motions).encode())
+    atomic_write_bytes(sm / 'programs.jsonl', ''.join(_dumps(m) + '\n' for m in motions).encode())
     counts = {n: 0 for n in dist.classes}
     for m in motions:
         for lab in m['labels']:
             counts[lab] += 1
     index = {n: k for k, n in enumerate(dist.classes)}
-    _atomic_bytes(sm / 'action_labels.jsonl', ''.join(
+    atomic_write_bytes(sm / 'action_labels.jsonl', ''.join(
         _dumps(dict(id=m['id'], split=m['split'], labels=m['labels'],
                     label_indices=[index[lab] for lab in m['labels']])) + '\n' for m in motions).encode())
     classes = [dict(c, count=counts[c['name']]) for c in dist.to_list()]
-    _atomic_bytes(sm / 'classes.json', _dumps(dict(distribution=dist.kind, imbalance_ratio=dist.imbalance_ratio,
+    atomic_write_bytes(sm / 'classes.json', _dumps(dict(distribution=dist.kind, imbalance_ratio=dist.imbalance_ratio,
                                                    classes=classes)).encode())
-    _atomic_bytes(sm / 'triplets.jsonl', ''.join(_dumps(t) + '\n' for t in triplets).encode())
-    _atomic_bytes(sm / 'feedback.jsonl', ''.join(_dumps(f) + '\n' for f in feedback).encode())
+    atomic_write_bytes(sm / 'triplets.jsonl', ''.join(_dumps(t) + '\n' for t in triplets).encode())
+    atomic_write_bytes(sm / 'feedback.jsonl', ''.join(_dumps(f) + '\n' for f in feedback).encode())
     manifest = dict(name='SynthMotion', synthetic=True, config=cfg, config_hash=config_hash(cfg),
                     counts=dict(motions=len(motions), triplets=len(triplets), feedback=len(feedback),
                                 **{s: len(v) for s, v in splits.items()}),
                     note='Procedurally generated motions (motionkit.datasets.synthmotion); not human '
                          'capture data. See docs/synthmotion.md.')
-    _atomic_bytes(out / 'manifest.json', (json.dumps(manifest, sort_keys=True, indent=1) + '\n').encode())
+    atomic_write_bytes(out / 'manifest.json', (json.dumps(manifest, sort_keys=True, indent=1) + '\n').encode())
     shutil.rmtree(partial, ignore_errors=True)
 
 

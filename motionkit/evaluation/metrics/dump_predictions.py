@@ -1,8 +1,6 @@
 """Write every prediction of a test run to a .pkl or .json file (``tools/test.py --out``)."""
 import json
-import os
 import pickle
-import tempfile
 from typing import Any, Sequence
 
 import numpy as np
@@ -10,6 +8,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 
 from motionkit.registry import METRICS
+from motionkit.utils.io import atomic_write_bytes
 
 
 def _to_plain(value: Any, for_json: bool) -> Any:
@@ -51,17 +50,6 @@ class DumpPredictions(BaseMetric):
             self.results.append(_to_plain(sample, self._json))
 
     def compute_metrics(self, results: list) -> dict:
-        out = os.path.abspath(self.out_file_path)
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out), prefix='.tmp_', suffix='.part')
-        try:
-            with os.fdopen(fd, 'w' if self._json else 'wb') as f:
-                if self._json:
-                    json.dump(results, f)
-                else:
-                    pickle.dump(results, f)
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        data = json.dumps(results).encode('utf-8') if self._json else pickle.dumps(results)
+        atomic_write_bytes(self.out_file_path, data)
         return {}
