@@ -221,13 +221,20 @@ def _ddp_worker(rank, world, port, path, samples):
         dist.destroy_process_group()
 
 
+def make_gather_samples():
+    """70 samples with captions and T2M embeddings (deterministic; also used by the torchrun
+    worker in tests/data/scripts/metric_gather_worker.py)."""
+    samples = _t2m_samples(70, mm_texts=0)
+    for s, p, r in zip(samples, PREDS * 30, REFS * 30):
+        s.update(pred_text=p or 'x', gt_texts=[r])
+    return samples
+
+
 @pytest.mark.slow  # two gloo processes (~10 s)
 def test_metrics_gather_across_two_ranks(tmp_path):
     import socket
     import torch.multiprocessing as mp
-    samples = _t2m_samples(70, mm_texts=0)
-    for s, p, r in zip(samples, PREDS * 30, REFS * 30):
-        s.update(pred_text=p or 'x', gt_texts=[r])
+    samples = make_gather_samples()
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
@@ -238,6 +245,34 @@ def test_metrics_gather_across_two_ranks(tmp_path):
     single = [_run(CaptionMetric(preset='default'), samples),
               _run(T2MMetric(replications=2, diversity_times=20), samples)]
     for a, b in zip(ddp, single):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k] == pytest.approx(b[k]), k
+
+
+@pytest.mark.slow  # two processes under torchrun (~15 s)
+def test_metrics_gather_under_torchrun(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    from tests.conftest import REPO_ROOT
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / 'out.pkl'
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+         f'--master_port={port}', 'tests/data/scripts/metric_gather_worker.py', str(out)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(out, 'rb') as f:
+        ddp = pickle.load(f)
+    assert ddp['world'] == 2
+    samples = make_gather_samples()
+    single = [_run(CaptionMetric(preset='default'), samples),
+              _run(T2MMetric(replications=2, diversity_times=20), samples)]
+    for a, b in zip(ddp['results'], single):
         assert a.keys() == b.keys()
         for k in a:
             assert a[k] == pytest.approx(b[k]), k
