@@ -39,7 +39,8 @@ class COCO17PoseDataset(BaseDataset):
 
     Args:
         data_roots: HumanML3D-layout folders with ``new_joints/<id>.npy`` ``(T, 22, 3)`` ``t2m22``
-            joints and a ``<split>.txt`` file.
+            joints and a ``<split>.txt`` file (``[]`` when only ``synthmotion`` /
+            ``cmu_bandai_root`` are used).
         split: Split name: ids are read from ``<root>/<split>.txt`` of every source.
         frame_step: Keep frames ``0, k, 2k, ...`` of each motion.
         synthmotion: Also take poses from a SynthMotion build, ``dict(num_motions=..., seed=...,
@@ -57,7 +58,7 @@ class COCO17PoseDataset(BaseDataset):
                     source_skeleton='t2m22')
 
     def __init__(self,
-                 data_roots: Sequence[str] = (),
+                 data_roots: Sequence[str],
                  split: str = 'train',
                  frame_step: int = 5,
                  synthmotion: Optional[dict] = None,

@@ -9,7 +9,7 @@ import torch
 
 from motionkit.datagen.tokenizer_eval import (evaluate_motion_tokenizer, format_tokenizer_table,
                                               tokenizer_training_statistics)
-from motionkit.evaluation.functional import mpjpe, pa_mpjpe
+from motionkit.evaluation.functional import pa_mpjpe
 from motionkit.models.tokenizers import MotionVQVAE
 from motionkit.motion import HumanML3DFeatures
 from tests.conftest import REPO_ROOT
