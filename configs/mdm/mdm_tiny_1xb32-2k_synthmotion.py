@@ -28,22 +28,19 @@ model = dict(
     representation='HumanML3DFeatures',
     data_preprocessor=dict(type='MotionDataPreprocessor'))  # normalised by NormalizeMotion
 
-meta_keys = ('motion_id', 'sample_id', 'sample_idx', 'length', 'ori_length', 'fps', 'dataset_name',
-             'representation', 'skeleton', 'start_frame', 'crop_start', 'mirrored', 'normalized',
-             'sent_len', 'caption_index', 'motion_path', 'mean_path', 'std_path')
 train_pipeline = [
     dict(type='LoadMotion'),
     dict(type='SampleCaption'),
     dict(type='CropMotion', max_length=64, unit_length=4),
     dict(type='NormalizeMotion'),
-    dict(type='PackMotionInputs', meta_keys=meta_keys),
+    dict(type='PackMotionInputs'),
 ]
 test_pipeline = [
     dict(type='LoadMotion'),
     dict(type='SampleCaption', test_mode=True),
     dict(type='CropMotion', max_length=64, unit_length=4, test_mode=True),
     dict(type='NormalizeMotion'),
-    dict(type='PackMotionInputs', meta_keys=meta_keys),
+    dict(type='PackMotionInputs'),
 ]
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(batch_size=32, dataset=dict(pipeline=test_pipeline))

@@ -33,23 +33,20 @@ model = dict(
     representation='HumanML3DFeatures',
     data_preprocessor=dict(type='MotionDataPreprocessor'))
 
-meta_keys = ('motion_id', 'sample_id', 'sample_idx', 'length', 'ori_length', 'fps', 'dataset_name',
-             'representation', 'skeleton', 'start_frame', 'crop_start', 'mirrored', 'normalized',
-             'motion_path', 'mean_path', 'std_path')
 # Motion-only training windows: T2M-GPT trains on random 64-frame crops of motions with at
 # least 64 frames (dataset_VQ.py), one sample per motion (no captions).
 train_pipeline = [
     dict(type='LoadMotion'),
     dict(type='CropMotion', max_length=64, unit_length=4),
     dict(type='NormalizeMotion'),
-    dict(type='PackMotionInputs', meta_keys=meta_keys),
+    dict(type='PackMotionInputs'),
 ]
 # Validation: whole motions (<= 196 frames, multiples of 4), reconstructed and decoded to joints.
 test_pipeline = [
     dict(type='LoadMotion'),
     dict(type='CropMotion', max_length=196, unit_length=4, test_mode=True),
     dict(type='NormalizeMotion'),
-    dict(type='PackMotionInputs', meta_keys=meta_keys),
+    dict(type='PackMotionInputs'),
 ]
 train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),

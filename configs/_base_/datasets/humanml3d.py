@@ -7,22 +7,19 @@
 dataset_type = 'HumanML3DDataset'
 data_root = 'data/humanml3d'
 
-meta_keys = ('motion_id', 'sample_id', 'sample_idx', 'length', 'ori_length', 'fps', 'dataset_name',
-             'representation', 'skeleton', 'start_frame', 'crop_start', 'mirrored', 'normalized',
-             'sent_len', 'caption_index', 'motion_path', 'mean_path', 'std_path')
 train_pipeline = [
     dict(type='LoadMotion'),
     dict(type='SampleCaption'),
     dict(type='CropMotion', max_length=196, unit_length=4),
     dict(type='NormalizeMotion'),
-    dict(type='PackMotionInputs', meta_keys=meta_keys),
+    dict(type='PackMotionInputs'),
 ]
 test_pipeline = [
     dict(type='LoadMotion'),
     dict(type='SampleCaption', test_mode=True),
     dict(type='CropMotion', max_length=196, unit_length=4, test_mode=True),
     dict(type='NormalizeMotion'),
-    dict(type='PackMotionInputs', meta_keys=meta_keys),
+    dict(type='PackMotionInputs'),
 ]
 
 train_dataloader = dict(

@@ -45,7 +45,7 @@ class PackMotionInputs(BaseTransform):
     DEFAULT_META_KEYS = ('motion_id', 'sample_id', 'sample_idx', 'length', 'ori_length', 'fps',
                          'dataset_name', 'representation', 'skeleton', 'start_frame',
                          'crop_start', 'mirrored', 'normalized', 'sent_len', 'caption_index',
-                         'motion_path')
+                         'motion_path', 'mean_path', 'std_path')
 
     def __init__(self, input_key: str = 'motion', gt_keys: Sequence[str] = ('joints', ),
                  meta_keys: Optional[Sequence[str]] = None) -> None:

@@ -56,3 +56,14 @@ def test_base_transform_contract():
         Double()([1])
     with pytest.raises(TypeError):
         BaseTransform()  # abstract
+
+
+def test_pack_keeps_the_dataset_statistics_paths():
+    """Models that denormalise predictions (MDM) read mean_path/std_path from the sample."""
+    import numpy as np
+    from motionkit.datasets.transforms import PackMotionInputs
+    out = PackMotionInputs()(dict(motion=np.zeros((8, 4), np.float32), mean_path='/d/Mean.npy',
+                                  std_path='/d/Std.npy', unrelated='x'))
+    meta = out['data_samples'].metainfo
+    assert meta['mean_path'] == '/d/Mean.npy' and meta['std_path'] == '/d/Std.npy'
+    assert 'unrelated' not in meta
