@@ -1,4 +1,4 @@
-"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.pkl|json] [--show-dir DIR]``."""
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT|none [--out results.pkl|json] [--show-dir DIR]``."""
 import argparse
 import os
 import os.path as osp
@@ -12,9 +12,12 @@ from mmengine.config import Config, DictAction  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a motionkit model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file (.pth or .safetensors)')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file (.pth or .safetensors); "none" tests the model as built '
+                        '(training-free baselines such as nearest-neighbour retrieval)')
     parser.add_argument('--work-dir', help='the dir to save evaluation results and logs')
     parser.add_argument('--out', help='dump predictions to a .pkl or .json file')
+    parser.add_argument('--metrics-out', help='write the computed metrics to this .json file (atomic)')
     parser.add_argument('--show-dir', help='render predictions (GIF/MP4) into this folder')
     parser.add_argument('--show', action='store_true', help='render predictions into work_dir/vis')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -33,7 +36,7 @@ def merge_args(cfg: Config, args) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = args.launcher
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None if args.checkpoint.lower() == 'none' else args.checkpoint
     cfg.resume = False
     if args.show or args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
@@ -71,6 +74,11 @@ def main(argv=None):
         from mmengine.runner import Runner
         runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    if args.metrics_out and runner.rank == 0:
+        import json
+        from motionkit.utils.io import atomic_write_text
+        atomic_write_text(args.metrics_out, json.dumps(
+            {k: (float(v) if hasattr(v, '__float__') else v) for k, v in metrics.items()}, indent=1) + '\n')
     if own_group:
         destroy_distributed()
     return metrics

@@ -1,11 +1,12 @@
 from .caption_metric import CAPTION_PRESETS, CaptionMetric
 from .dump_predictions import DumpPredictions
+from .instruction_reconstruction_metric import InstructionReconstructionMetric
 from .joint_error_metric import JointErrorMetric
 from .recognition_metric import RECOGNITION_PRESETS, RecognitionMetric
 from .retrieval_metric import RETRIEVAL_PRESETS, RetrievalMetric
 from .t2m_metric import T2M_PRESETS, T2MMetric
 
 __all__ = [
-    'CaptionMetric', 'DumpPredictions', 'JointErrorMetric', 'RecognitionMetric', 'RetrievalMetric',
+    'CaptionMetric', 'DumpPredictions', 'InstructionReconstructionMetric', 'JointErrorMetric', 'RecognitionMetric', 'RetrievalMetric',
     'T2MMetric', 'CAPTION_PRESETS', 'RECOGNITION_PRESETS', 'RETRIEVAL_PRESETS', 'T2M_PRESETS'
 ]
