@@ -5,14 +5,18 @@ identical.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from .body import BODY_REGIONS, JOINTS, UPPER_BODY
-from .edits import applicable_edits, descendants
+from .edits import EditOperator, applicable_edits, descendants
 from .generator import MAX_FRAMES, Motion, synthesize
 from .program import ACTION_NAMES, MIN_JOINT_FRAMES, SynthItem
 
-__all__ = ['make_triplet', 'unchanged_joints', 'pelvis_frame_positions', 'MIN_EDIT_CHANGE']
+__all__ = ['make_triplet', 'unchanged_joints', 'pelvis_frame_positions', 'MIN_EDIT_CHANGE', 'propose_edit',
+           'enumerate_edit_proposals', 'fill_instructions', 'realize_edit', 'edit_record', 'source_events',
+           'body_part_order']
 
 MIN_EDIT_CHANGE = 0.03  # an edit must move some joint of its part by >= 3 cm
 
@@ -69,6 +73,154 @@ def pelvis_frame_positions(joints: np.ndarray) -> np.ndarray:
     return np.einsum('tji,tkj->tki', R, j - j[:, :1])
 
 
+def propose_edit(events: list, op: EditOperator, k: int | None, rng: np.random.Generator):
+    """Draw ``op``'s new values for event ``k`` of ``events`` (``k=None``: a program-level edit).
+
+    ``events``: ``[dict(primitive, params)]``. Returns ``(new_events, old_params, new_params,
+    info)`` or ``None`` when the operator does not apply (program-level edits have empty
+    params and describe themselves in ``info``).
+    """
+    if k is None:
+        res = op.apply(events, rng)
+        if res is None:
+            return None
+        new_events, info = res
+        return new_events, {}, {}, info
+    new_p = op.apply(events[k]['params'], rng)
+    if new_p is None:
+        return None
+    old_p = events[k]['params']
+    new_events = [dict(e) for e in events]
+    new_events[k] = dict(primitive=events[k]['primitive'], params=new_p)
+    return new_events, old_p, new_p, {}
+
+
+def enumerate_edit_proposals(events: list, op: EditOperator, k: int | None, num_draws: int = 16,
+                             seed: int = 0) -> list:
+    """Every concrete way ``op`` can edit event ``k`` (``None``: the program), deduplicated.
+
+    Most event-level operators are deterministic given the parameters; the random ones (e.g.
+    ``*_more_times`` adds 1 or 2 repetitions) are enumerated with ``num_draws`` seeded draws.
+    Program-level operators list their possibilities explicitly: every removable event, every
+    swappable neighbour pair, and every primitive that can be appended (its parameters drawn
+    from ``default_rng([seed, primitive index])``; the instruction names only the action, so
+    these are not the only possible parameters).
+
+    Returns:
+        ``[(new_events, old_params, new_params, info)]`` as :func:`propose_edit`.
+    """
+    events = [dict(primitive=e['primitive'], params=dict(e['params'])) for e in events]
+    out = []
+    if op.name == 'remove_event':
+        if len(events) >= 2:
+            out = [(events[:j] + events[j + 1:], {}, {},
+                    dict(removed=j, removed_primitive=events[j]['primitive']))
+                   for j in range(len(events))]
+    elif op.name == 'reorder_events':
+        for j in range(len(events) - 1):
+            if events[j]['primitive'] == events[j + 1]['primitive']:
+                continue
+            new = list(events)
+            new[j], new[j + 1] = new[j + 1], new[j]
+            out.append((new, {}, {}, dict(swapped=[j, j + 1], first=events[j]['primitive'],
+                                          second=events[j + 1]['primitive'])))
+    elif op.name == 'add_event':
+        from .primitives import PRIMITIVES
+        for n, name in enumerate(PRIMITIVES):
+            if name == 'stand':
+                continue
+            params = PRIMITIVES[name].sample(np.random.default_rng([seed, n]))
+            out.append((list(events) + [dict(primitive=name, params=params)], {}, {},
+                        dict(added=name)))
+    else:
+        seen = set()
+        for draw in range(num_draws):
+            prop = propose_edit(events, op, k, np.random.default_rng([seed, draw]))
+            if prop is None:
+                continue
+            key = json.dumps([prop[0], prop[3]], sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                out.append(prop)
+    return out
+
+
+def fill_instructions(op: EditOperator, old_p: dict, new_p: dict, info: dict,
+                      templates=None) -> list:
+    """The operator's paraphrases filled with the old / new values (``templates`` in the given
+    order, default the operator's own order)."""
+    return [_fill(t, old_p, new_p, info) for t in (op.templates if templates is None else templates)]
+
+
+def realize_edit(item: SynthItem, op: EditOperator, k: int | None, new_events: list, old_p: dict,
+                 new_p: dict, min_change: float = MIN_EDIT_CHANGE):
+    """Synthesise the target of an edit the way :func:`make_triplet` does.
+
+    Part-restricted edits copy every joint outside the edited ones from the source (and, for
+    upper-body edits, the root), so untouched joints are identical by construction.
+
+    Returns:
+        ``(target Motion, edited joint names)``, or ``None`` when the edit is not usable: the
+        synthesis rejects it (a part-restricted edit that changes the timing), the target has
+        fewer than 41 or more than 196 frames, or no joint moves by ``min_change`` metres.
+    """
+    src: Motion = item.motion
+    subj = item.program['subject']
+    edited = op.edited_joints(new_p if k is not None else {})
+    if op.body_part != 'whole_body':
+        edited = tuple(sorted(set(edited) | set(op.edited_joints(old_p)), key=JOINTS.index))
+    keep = None
+    if op.body_part != 'whole_body':
+        mask = np.array([j not in edited for j in JOINTS])
+        keep = dict(quats=src.local_quats, joints=mask, root=op.body_part == 'upper_body',
+                    yaw_rate=src.yaw_rate, airborne=src.airborne, flight_velocity=src.flight_velocity,
+                    canonical=src.canonical)
+    try:
+        target = synthesize(new_events, src.body, subj['style_seed'], item.program['noise_seed'],
+                            noise_amplitude=item.program['noise_amplitude'], keep=keep)
+    except ValueError:  # the edit changed the timing of a part-restricted edit: not usable
+        return None
+    if not MIN_JOINT_FRAMES <= target.num_frames <= MAX_FRAMES:
+        return None
+    if target.num_frames == src.num_frames:
+        moved = np.linalg.norm(target.joints - src.joints, axis=-1).max()
+    else:
+        moved = np.inf
+    if moved < min_change:
+        return None
+    return target, edited
+
+
+def edit_record(item: SynthItem, op: EditOperator, k: int | None, proposal: tuple, target: Motion,
+                edited: tuple, instructions: list) -> dict:
+    """The triplet record of an edit (see :func:`make_triplet`)."""
+    _, old_p, new_p, info = proposal
+    unchanged, frame = unchanged_joints(op.body_part, edited)
+    focus = list(op.focus(new_p if k is not None else {}))
+    regions = (sorted(r for r, js in BODY_REGIONS.items() if set(js) & set(focus))
+               if op.body_part != 'whole_body' else ['whole_body'])
+    return dict(source_id=item.motion_id, edit=op.name, event=k, body_part=op.body_part,
+                joints=focus, regions=regions, edited_joints=list(edited), unchanged_joints=unchanged,
+                unchanged_frame=frame, instructions=instructions, edit_info=info,
+                old_params=old_p, new_params=new_p,
+                source_events=item.program['events'], target_events=target.events,
+                num_frames=target.num_frames)
+
+
+def source_events(item: SynthItem) -> list:
+    """The program's events reduced to ``dict(primitive, params)`` (what the edits operate on)."""
+    return [dict(primitive=e['primitive'], params=dict(e['params'])) for e in item.program['events']]
+
+
+def body_part_order(cands: list, rng: np.random.Generator) -> np.ndarray:
+    """Weighted random order of ``[(operator, k)]`` candidates: the body part is picked first
+    (upper 40 %, lower 40 %, whole 20 %) so that the many count / timing operators do not crowd
+    out the part-restricted ones (Efraimidis-Spirakis weighted sampling without replacement)."""
+    part_w = {'upper_body': 0.4, 'lower_body': 0.4, 'whole_body': 0.2}
+    keys = rng.random(len(cands)) ** (1.0 / np.array([part_w[c[0].body_part] for c in cands]))
+    return np.argsort(-keys)
+
+
 def make_triplet(item: SynthItem, rng: np.random.Generator, operator: str | None = None):
     """Pick an applicable edit of ``item``'s program and synthesise its target.
 
@@ -83,67 +235,21 @@ def make_triplet(item: SynthItem, rng: np.random.Generator, operator: str | None
         (what the instruction is about), ``edited_joints``, ``unchanged_joints`` +
         ``unchanged_frame``, ``instructions`` (3 paraphrases), ``source_events`` / ``target_events``.
     """
-    events = [dict(primitive=e['primitive'], params=dict(e['params'])) for e in item.program['events']]
+    events = source_events(item)
     cands = applicable_edits(events)
     if operator is not None:
         cands = [c for c in cands if c[0].name == operator]
-    # pick the body part first (upper 40 %, lower 40 %, whole 20 %) so that the many count /
-    # timing operators do not crowd out the part-restricted ones
-    part_w = {'upper_body': 0.4, 'lower_body': 0.4, 'whole_body': 0.2}
-    keys = rng.random(len(cands)) ** (1.0 / np.array([part_w[c[0].body_part] for c in cands]))
-    order = np.argsort(-keys)  # weighted random order without replacement (Efraimidis-Spirakis)
-    src: Motion = item.motion
-    subj = item.program['subject']
-    for ci in order:
+    for ci in body_part_order(cands, rng):
         op, k = cands[ci]
-        info = {}
-        if k is None:
-            res = op.apply(events, rng)
-            if res is None:
-                continue
-            new_events, info = res
-            old_p, new_p = {}, {}
-        else:
-            new_p = op.apply(events[k]['params'], rng)
-            if new_p is None:
-                continue
-            old_p = events[k]['params']
-            new_events = [dict(e) for e in events]
-            new_events[k] = dict(primitive=events[k]['primitive'], params=new_p)
-        edited = op.edited_joints(new_p if k is not None else {})
-        if op.body_part != 'whole_body':
-            edited = tuple(sorted(set(edited) | set(op.edited_joints(old_p)), key=JOINTS.index))
-        keep = None
-        if op.body_part != 'whole_body':
-            mask = np.array([j not in edited for j in JOINTS])
-            keep = dict(quats=src.local_quats, joints=mask, root=op.body_part == 'upper_body',
-                        yaw_rate=src.yaw_rate, airborne=src.airborne, flight_velocity=src.flight_velocity,
-                        canonical=src.canonical)
-        try:
-            target = synthesize(new_events, src.body, subj['style_seed'], item.program['noise_seed'],
-                                noise_amplitude=item.program['noise_amplitude'], keep=keep)
-        except ValueError:  # the edit changed the timing of a part-restricted edit: not usable
+        proposal = propose_edit(events, op, k, rng)
+        if proposal is None:
             continue
-        if not MIN_JOINT_FRAMES <= target.num_frames <= MAX_FRAMES:
+        realized = realize_edit(item, op, k, *proposal[:3])
+        if realized is None:
             continue
-        if target.num_frames == src.num_frames:
-            moved = np.linalg.norm(target.joints - src.joints, axis=-1).max()
-        else:
-            moved = np.inf
-        if moved < MIN_EDIT_CHANGE:
-            continue
-        unchanged, frame = unchanged_joints(op.body_part, edited)
+        target, edited = realized
         templates = list(op.templates)
         rng.shuffle(templates)
-        instructions = [_fill(t, old_p, new_p, info) for t in templates]
-        focus = list(op.focus(new_p if k is not None else {}))
-        regions = (sorted(r for r, js in BODY_REGIONS.items() if set(js) & set(focus))
-                   if op.body_part != 'whole_body' else ['whole_body'])
-        record = dict(source_id=item.motion_id, edit=op.name, event=k, body_part=op.body_part,
-                      joints=focus, regions=regions, edited_joints=list(edited), unchanged_joints=unchanged,
-                      unchanged_frame=frame, instructions=instructions, edit_info=info,
-                      old_params=old_p, new_params=new_p,
-                      source_events=item.program['events'], target_events=target.events,
-                      num_frames=target.num_frames)
-        return record, target
+        instructions = fill_instructions(op, proposal[1], proposal[2], proposal[3], templates)
+        return edit_record(item, op, k, proposal, target, edited, instructions), target
     return None

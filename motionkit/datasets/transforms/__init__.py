@@ -2,11 +2,12 @@
 from .base import BaseTransform
 from .formatting import PackMotionInputs
 from .loading import LoadMotion, check_motion_array
+from .motion_pair import LoadMotionPair, PackMotionPairInputs
 from .processing import (CropMotion, MirrorMotion, NormalizeMotion, SampleCaption, load_mean_std,
                          pad_caption_tokens, swap_left_right_words, unit_length_crop_size)
 
 __all__ = [
     'BaseTransform', 'LoadMotion', 'check_motion_array', 'SampleCaption', 'CropMotion',
     'NormalizeMotion', 'MirrorMotion', 'PackMotionInputs', 'load_mean_std', 'pad_caption_tokens',
-    'swap_left_right_words', 'unit_length_crop_size'
+    'swap_left_right_words', 'unit_length_crop_size', 'LoadMotionPair', 'PackMotionPairInputs'
 ]

@@ -1,4 +1,5 @@
 """Data preprocessors: batch padding, masks, device moves and normalisation."""
 from .motion_data_preprocessor import MotionDataPreprocessor
+from .motion_pair_data_preprocessor import MotionPairDataPreprocessor
 
-__all__ = ['MotionDataPreprocessor']
+__all__ = ['MotionDataPreprocessor', 'MotionPairDataPreprocessor']
