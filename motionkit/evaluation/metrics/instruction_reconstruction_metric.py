@@ -43,8 +43,9 @@ class InstructionReconstructionMetric(BaseMetric):
     """Edit each source with an instruction and score the result against the target.
 
     Args:
-        editor: the editor (config dict built from ``MODELS``, or an object with
-            ``edit_instructions``).
+        editor: the editor: a config dict built from ``MODELS``, the path of a config file whose
+            ``model`` is the editor (e.g. the MDM editor's training config), or an object with
+            ``edit_instructions``.
         editor_checkpoint: weights for a model editor (e.g. the tiny MDM), loaded safely.
         instruction_key: which instruction to edit with: ``'pred_instruction'`` (the model's),
             ``'gt_instruction'`` (oracle: the editor's own ceiling).
@@ -85,6 +86,12 @@ class InstructionReconstructionMetric(BaseMetric):
     def editor(self):
         if self._editor is None:
             ed = self._editor_cfg
+            if isinstance(ed, str):
+                from mmengine.config import Config
+                if not ed.endswith('.py'):
+                    raise ValueError(f'InstructionReconstructionMetric: editor {ed!r} is neither a config '
+                                     'dict nor a .py config file')
+                ed = Config.fromfile(ed).model.to_dict()
             if isinstance(ed, dict):
                 ed = MODELS.build(ed)
             if not hasattr(ed, 'edit_instructions'):

@@ -1,0 +1,47 @@
+# CigTime triplets (source motion, corrective instruction, target motion) built from SynthMotion by
+# tools/data/build_cigtime_triplets.py. projects/cigtime/run_pipeline.py writes every stage under
+# $CIGTIME_WORK_DIR (default work_dirs/cigtime_tiny): triplets/, tokenizer/tokenizer.pth,
+# editor/editor.pth, ... Point a stage elsewhere with CIGTIME_WORK_DIR=... or --cfg-options.
+dataset_type = 'CigTimeTripletDataset'
+
+train_pipeline = [
+    dict(type='LoadMotionPair', max_length=196),
+    dict(type='PackMotionPairInputs', response_key='instructions'),
+]
+test_pipeline = [
+    dict(type='LoadMotionPair', with_joints=True, max_length=196),
+    dict(type='PackMotionPairInputs', response_key='instruction', test_mode=True),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='motionkit.motion_pair_collate'),
+    dataset=dict(type=dataset_type, data_root='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/triplets',
+                 split='train', pipeline=train_pipeline))
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='motionkit.motion_pair_collate'),
+    dataset=dict(type=dataset_type, data_root='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/triplets',
+                 split='test', pipeline=test_pipeline, test_mode=True))
+# validation during training is off in the tiny presets (the pipeline evaluates once at the end)
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+
+# CigTime's evaluation: instruction quality against the ground-truth instruction (scripts/text_eval.py
+# of the CigTime code: sentence BLEU-4 with smoothing method1, ROUGE-1 F, nltk METEOR, text-embedding
+# cosine) and reconstruction accuracy (Table 3): the source edited with the generated instruction by
+# SynthMotion's exact editor and by the tiny MDM editor, MPJPE against the target.
+test_evaluator = [
+    dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
+    dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
+         prefix='recon_exact'),
+    dict(type='InstructionReconstructionMetric',
+         editor='projects/cigtime/configs/mdm-editor_tiny_1xb32-2k_synthmotion.py',
+         editor_checkpoint='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/editor/editor.pth',
+         prefix='recon_mdm'),
+]
