@@ -45,6 +45,9 @@ def _fill_missing_checkpoints(cfg) -> None:
     if ckpt and not os.path.exists(ckpt) and model.get('tokenizer') is not None:
         from mmengine.registry import MODELS
         tok = MODELS.build(copy.deepcopy(model['tokenizer']))
+        if hasattr(tok, 'loss'):  # one training forward initialises a VQ codebook (k-means style init)
+            tok.train()
+            tok.loss(torch.randn(4, 64, tok.feature_dim), torch.full((4, ), 64))
         os.makedirs(os.path.dirname(ckpt), exist_ok=True)
         torch.save(dict(state_dict=tok.state_dict(), meta=dict()), ckpt)
 

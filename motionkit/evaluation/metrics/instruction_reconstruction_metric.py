@@ -52,6 +52,8 @@ class InstructionReconstructionMetric(BaseMetric):
         root_index: root-relative MPJPE when set (``None``: absolute, world coordinates).
         batch_size: how many sources to hand to the editor at once.
         seed: seeds torch before each editor call, so stochastic editors are repeatable.
+        body_parts: score only triplets of these body parts (e.g. ``('upper_body', 'lower_body')``
+            for an editor that edits by body-part masks, like MDM; ``None``: all).
 
     Output keys (prefix ``recon`` unless given): ``mpjpe`` (edited vs target, mm, mean over
     motions), ``mpjpe_source`` (unedited source vs target: the "do nothing" baseline),
@@ -68,6 +70,7 @@ class InstructionReconstructionMetric(BaseMetric):
                  root_index: Optional[int] = None,
                  batch_size: int = 32,
                  seed: int = 0,
+                 body_parts: Optional[Sequence[str]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -81,6 +84,7 @@ class InstructionReconstructionMetric(BaseMetric):
         self.root_index = root_index
         self.batch_size = int(batch_size)
         self.seed = int(seed)
+        self.body_parts = None if body_parts is None else set(body_parts)
 
     @property
     def editor(self):
@@ -99,6 +103,8 @@ class InstructionReconstructionMetric(BaseMetric):
                                 'edit_instructions(sources, instructions) method')
             if self.editor_checkpoint:
                 from mmengine.runner import load_checkpoint
+                from motionkit.utils.checkpoint import install_safe_checkpoint_loader
+                install_safe_checkpoint_loader()  # weights_only=True with mmengine's allowlist
                 load_checkpoint(ed, self.editor_checkpoint, map_location='cpu', strict=True)
             if isinstance(ed, torch.nn.Module):
                 ed.eval()
@@ -126,6 +132,8 @@ class InstructionReconstructionMetric(BaseMetric):
         for i, sample in enumerate(data_samples):
             raw_i = raw[i] if isinstance(raw, (list, tuple)) else None
             src = self._source_dict(sample, raw_i)
+            if self.body_parts is not None and src['body_part'] not in self.body_parts:
+                continue
             if src['motion'] is None and src['source_motion_path']:
                 src['motion'] = np.load(src['source_motion_path']).astype(np.float32)
             text = get_field(sample, self.instruction_key, 'InstructionReconstructionMetric')
@@ -156,10 +164,12 @@ class InstructionReconstructionMetric(BaseMetric):
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:
-            raise ValueError('InstructionReconstructionMetric: no samples were processed')
+            raise ValueError('InstructionReconstructionMetric: no samples were processed'
+                             + (f' (body_parts={sorted(self.body_parts)})' if self.body_parts else ''))
         err = float(np.mean([r['mpjpe'] for r in results]))
         base = float(np.mean([r['mpjpe_source'] for r in results]))
-        out = dict(mpjpe=err, mpjpe_source=base, improvement=1.0 - err / base if base > 0 else 0.0)
+        out = dict(mpjpe=err, mpjpe_source=base, improvement=1.0 - err / base if base > 0 else 0.0,
+                   count=float(len(results)))
         stats = getattr(self._editor, 'match_stats', None)
         if callable(stats):
             stats = stats()

@@ -1,1 +1,10 @@
+from .backbones import BACKBONE_PRESETS, build_backbone
+from .motion_language_model import MotionLanguageModel, anchor_loss
+from .prompt_templates import PROMPT_TEMPLATES, resolve_template, template_fields
+from .word_level_tokenizer import build_word_vocab, detokenize, make_word_tokenizer, split_words
 
+__all__ = [
+    'BACKBONE_PRESETS', 'build_backbone', 'MotionLanguageModel', 'anchor_loss', 'PROMPT_TEMPLATES',
+    'resolve_template', 'template_fields', 'build_word_vocab', 'detokenize', 'make_word_tokenizer',
+    'split_words'
+]

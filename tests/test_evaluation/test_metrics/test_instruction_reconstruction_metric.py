@@ -76,3 +76,10 @@ def test_common_length_and_errors():
     metric = InstructionReconstructionMetric(editor=NoEdit())
     with pytest.raises(TypeError, match='edit_instructions'):
         metric.process({}, [_sample('up', 'up', 0.1)])
+
+
+def test_body_part_filter():
+    metric = InstructionReconstructionMetric(editor=ShiftEditor(), body_parts=('upper_body', ))
+    metric.process({}, [_sample('up', 'up', 0.1)])  # whole_body: not scored
+    with pytest.raises(ValueError, match='no samples'):
+        metric.compute_metrics(metric.results)

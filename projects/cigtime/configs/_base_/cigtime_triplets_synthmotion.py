@@ -27,21 +27,18 @@ test_dataloader = dict(
     collate_fn=dict(type='motionkit.motion_pair_collate'),
     dataset=dict(type=dataset_type, data_root='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/triplets',
                  split='test', pipeline=test_pipeline, test_mode=True))
-# validation during training is off in the tiny presets (the pipeline evaluates once at the end)
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
 
 # CigTime's evaluation: instruction quality against the ground-truth instruction (scripts/text_eval.py
 # of the CigTime code: sentence BLEU-4 with smoothing method1, ROUGE-1 F, nltk METEOR, text-embedding
 # cosine) and reconstruction accuracy (Table 3): the source edited with the generated instruction by
-# SynthMotion's exact editor and by the tiny MDM editor, MPJPE against the target.
+# SynthMotion's exact editor (all triplets) and by the tiny MDM editor (MDM edits by body-part masks:
+# the upper- and lower-body triplets), MPJPE against the target.
 test_evaluator = [
     dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
     dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
          prefix='recon_exact'),
     dict(type='InstructionReconstructionMetric',
-         editor='projects/cigtime/configs/mdm-editor_tiny_1xb32-2k_synthmotion.py',
+         editor='projects/cigtime/configs/mdm-editor_tiny_1xb32-1k_synthmotion.py',
          editor_checkpoint='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/editor/editor.pth',
-         prefix='recon_mdm'),
+         body_parts=('upper_body', 'lower_body'), batch_size=64, prefix='recon_mdm'),
 ]

@@ -1,0 +1,85 @@
+"""CorrectiveInstructionGenerator: frozen tokenizer + LM head; loss/predict; overfits four pairs."""
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import BaseDataElement
+
+from motionkit.registry import MODELS
+
+TOKENIZER = dict(type='MotionVQVAE', feature_dim=263, width=32, code_dim=16, down_t=2, stride_t=2, depth=1,
+                 quantizer=dict(type='EMAQuantizer', codebook_size=16, code_dim=16),
+                 representation='HumanML3DFeatures', data_preprocessor=dict(type='MotionDataPreprocessor'))
+TEXTS = ['raise your left arm higher', 'kick with the other leg', 'bow deeper', 'jump lower']
+
+
+def _generator(tmp_path, template='cigtime', strategy='text', checkpoint=True):
+    init_default_scope('motionkit')
+    torch.manual_seed(0)
+    ckpt = None
+    if checkpoint:  # a "trained" tokenizer: one training forward initialises its codebook
+        tok = MODELS.build(TOKENIZER)
+        tok.train()
+        tok.loss(torch.randn(8, 64, 263), torch.full((8, ), 64))
+        ckpt = str(tmp_path / 'tok.pth')
+        torch.save(dict(state_dict=tok.state_dict()), ckpt)
+    llm = dict(type='MotionLanguageModel', backbone=dict(preset='tiny-llama'),
+               tokenizer=dict(type='word_level', extra_texts=TEXTS), motion_token_strategy=strategy,
+               codebook_size=16, continuous_dim=16, template=template, anchor_weight=1e-3,
+               generation_cfg=dict(max_new_tokens=8))
+    return MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER, llm=llm,
+                             tokenizer_checkpoint=ckpt, data_preprocessor=dict(type='BaseDataPreprocessor')))
+
+
+def _batch():
+    g = torch.Generator().manual_seed(1)
+    inputs = dict(source=torch.randn(4, 48, 263, generator=g), source_lengths=torch.tensor([48, 40, 32, 24]),
+                  target=torch.randn(4, 44, 263, generator=g), target_lengths=torch.tensor([44, 44, 20, 16]))
+    return inputs, [BaseDataElement(gt_instruction=t) for t in TEXTS]
+
+
+def test_prompts_hold_both_motions_and_tokenizer_stays_frozen(tmp_path):
+    model = _generator(tmp_path)
+    inputs, samples = _batch()
+    prompts = model(inputs, samples, mode='tensor')
+    # 48 frames -> 12 tokens of source, 44 -> 11 tokens of target, written as decimal ids
+    src = prompts[0].split('the source motion is ')[1].split(' .')[0].split()
+    tgt = prompts[0].split('the target motion is ')[1].split(' .')[0].split()
+    assert len(src) == 12 and len(tgt) == 11 and all(0 <= int(x) < 16 for x in src + tgt)
+    model.train()
+    assert not model.motion_tokenizer.training
+    assert not any(p.requires_grad for p in model.motion_tokenizer.parameters())
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss_lm', 'loss_anchor'} and torch.isfinite(losses['loss_lm'])
+
+
+def test_overfits_four_pairs(tmp_path):
+    model = _generator(tmp_path)
+    inputs, samples = _batch()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    model.train()
+    for _ in range(60):
+        loss = sum(model(inputs, samples, mode='loss').values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    out = model(inputs, [BaseDataElement(gt_instruction=t) for t in TEXTS], mode='predict')
+    assert [o.pred_instruction for o in out] == TEXTS
+
+
+@pytest.mark.parametrize('strategy', ['extended', 'continuous'])
+def test_caption_template_and_other_strategies(tmp_path, strategy):
+    model = _generator(tmp_path, template='caption', strategy=strategy)
+    inputs, samples = _batch()
+    inputs = dict(target=inputs['target'], target_lengths=inputs['target_lengths'])  # no source needed
+    assert torch.isfinite(model(inputs, samples, mode='loss')['loss_lm'])
+    assert len(model(inputs, samples, mode='predict')) == 4
+
+
+def test_missing_tokenizer_checkpoint_is_named(tmp_path):
+    init_default_scope('motionkit')
+    llm = dict(type='MotionLanguageModel', backbone=dict(preset='tiny-llama'),
+               tokenizer=dict(type='word_level'), codebook_size=16)
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER, llm=llm,
+                          tokenizer_checkpoint=str(tmp_path / 'nope.pth')))
