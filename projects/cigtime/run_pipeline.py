@@ -1,0 +1,280 @@
+"""Run the whole CigTime pipeline on SynthMotion and print the Table-1-style comparison.
+
+    python projects/cigtime/run_pipeline.py [--work-dir work_dirs/cigtime_tiny] [--num-motions 1500]
+
+Every stage is an ordinary motionkit command (printed before it runs, so each can be re-run by
+hand; see projects/cigtime/README.md):
+
+1. ``triplets``   tools/data/build_cigtime_triplets.py: (source, instruction, target) triplets from
+                  SynthMotion programs edited by SynthMotion's exact edit operators;
+2. ``tokenizer``  tools/train.py: the tiny motion VQ-VAE on the triplets' motions;
+   ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor (in parallel);
+3. ``cigtime``    tools/train.py: the tiny language model fine-tuned on the triplets (CigTime);
+   ``caption``    tools/train.py: the caption-of-target baseline (in parallel);
+4. ``evaluate``   tools/test.py for every method: instruction quality (CigTime's BLEU-4, ROUGE,
+                  METEOR, text-embedding cosine) and reconstruction MPJPE through the exact editor
+                  and the tiny MDM;
+5. the table, printed and written to ``<work-dir>/results.md`` / ``results.json``.
+
+A stage whose outputs exist is skipped, so an interrupted run resumes where it stopped. Two
+training stages run side by side with one thread each (faster than one at a time with two
+threads on a 2-core machine).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / 'projects' / 'cigtime' / 'configs'
+
+# method name -> (config, checkpoint stage or None for training-free, label)
+METHODS = {
+    'nn_retrieval': ('nn-retrieval_1xb32_synthmotion.py', None, 'Nearest-neighbour retrieval'),
+    'caption_of_target': ('caption-of-target_tiny_1xb32-1.5k_synthmotion.py', 'caption',
+                          'Caption of target (M2T)'),
+    'cigtime': ('cigtime_tiny_1xb32-1.5k_synthmotion.py', 'cigtime', 'CigTime (tiny LM, full FT)'),
+}
+TRAIN_STAGES = {
+    'tokenizer': 'vqvae_tiny_1xb32-2k_cigtime-synthmotion.py',
+    'editor': 'mdm-editor_tiny_1xb32-1k_synthmotion.py',
+    'cigtime': 'cigtime_tiny_1xb32-1.5k_synthmotion.py',
+    'caption': 'caption-of-target_tiny_1xb32-1.5k_synthmotion.py',
+}
+COLUMNS = [  # (metrics key, header, format)
+    ('caption/bleu_4', 'BLEU-4', '{:.3f}'),
+    ('caption/rouge_1', 'ROUGE', '{:.3f}'),
+    ('caption/meteor', 'METEOR', '{:.3f}'),
+    ('caption/text_sim', 'Text sim.', '{:.3f}'),
+    ('recon_exact/mpjpe', 'MPJPE exact (mm)', '{:.1f}'),
+    ('recon_mdm/mpjpe', 'MPJPE MDM (mm)', '{:.1f}'),
+]
+
+
+def _log(msg: str) -> None:
+    print(f'[cigtime {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+
+
+class Pipeline:
+
+    def __init__(self, work_dir: str, num_motions: int, per_source: int, seed: int,
+                 iters: Optional[Dict[str, int]] = None, threads: int = 1, parallel: bool = True):
+        self.work = Path(work_dir).resolve()
+        self.num_motions = num_motions
+        self.per_source = per_source
+        self.seed = seed
+        self.iters = iters or {}
+        self.threads = threads
+        self.parallel = parallel
+        self.logs = self.work / 'logs'
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.timings: Dict[str, float] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env['CIGTIME_WORK_DIR'] = str(self.work)
+        if getattr(self, 'nltk_data', None):
+            env['NLTK_DATA'] = os.pathsep.join([str(self.nltk_data)] + [p for p in [env.get('NLTK_DATA')] if p])
+        env.setdefault('OMP_NUM_THREADS', str(self.threads))
+        env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
+        return env
+
+    def _start(self, name: str, cmd: List[str]) -> subprocess.Popen:
+        _log(f'{name}: ' + ' '.join(cmd))
+        log = open(self.logs / f'{name}.log', 'w')
+        proc = subprocess.Popen(cmd, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        proc._mk_log = log  # type: ignore[attr-defined]
+        proc._mk_name = name  # type: ignore[attr-defined]
+        proc._mk_t0 = time.time()  # type: ignore[attr-defined]
+        return proc
+
+    def _wait(self, procs: List[subprocess.Popen]) -> None:
+        failed = []
+        for proc in procs:
+            rc = proc.wait()
+            proc._mk_log.close()  # type: ignore[attr-defined]
+            name = proc._mk_name  # type: ignore[attr-defined]
+            self.timings[name] = time.time() - proc._mk_t0  # type: ignore[attr-defined]
+            if rc != 0:
+                failed.append(name)
+            else:
+                _log(f'{name}: done in {self.timings[name]:.0f} s')
+        if failed:
+            tails = []
+            for name in failed:
+                lines = (self.logs / f'{name}.log').read_text(errors='replace').splitlines()
+                tails.append(f'--- {name} (last lines of {self.logs / (name + ".log")}) ---\n'
+                             + '\n'.join(lines[-25:]))
+            raise SystemExit('CigTime pipeline: stage(s) failed: ' + ', '.join(failed) + '\n' + '\n'.join(tails))
+
+    def run_parallel(self, jobs: Dict[str, List[str]]) -> None:
+        if not jobs:
+            return
+        if self.parallel:
+            self._wait([self._start(n, c) for n, c in jobs.items()])
+        else:
+            for n, c in jobs.items():
+                self._wait([self._start(n, c)])
+
+    # ------------------------------------------------------------------ stages
+    @property
+    def triplets(self) -> Path:
+        return self.work / 'triplets'
+
+    def checkpoint(self, stage: str) -> Path:
+        return self.work / stage / f'{stage}.pth'
+
+    def stage_wordnet(self) -> None:
+        """CigTime's METEOR is nltk's, which needs WordNet 3.0: lay it out from Debian's package
+        (tools/misc/prepare_wordnet.py) before anything is trained, so a missing package fails fast."""
+        cache = Path(os.environ.get('MOTIONKIT_CACHE') or Path.home() / '.cache' / 'motionkit')
+        self.nltk_data = cache / 'nltk_data'
+        if (self.nltk_data / 'corpora' / 'wordnet' / 'lexnames').exists():
+            return
+        if not Path('/usr/share/wordnet').is_dir():
+            raise SystemExit('CigTime pipeline: METEOR needs WordNet 3.0. Install it first: '
+                             'apt-get install -y wordnet-base wordnet-sense-index')
+        self.run_parallel({'wordnet': [sys.executable, 'tools/misc/prepare_wordnet.py', '--out',
+                                       str(self.nltk_data)]})
+
+    def stage_triplets(self) -> None:
+        if (self.triplets / 'manifest.json').exists():
+            _log(f'triplets: reusing {self.triplets}')
+            return
+        self.run_parallel({'triplets': [
+            sys.executable, 'tools/data/build_cigtime_triplets.py', '--num-motions', str(self.num_motions),
+            '--seed', str(self.seed), '--editor', 'synthmotion', '--per-source', str(self.per_source),
+            '--out', str(self.triplets)]})
+
+    def train_cmd(self, stage: str) -> List[str]:
+        cmd = [sys.executable, 'tools/train.py', str(CONFIGS / TRAIN_STAGES[stage]),
+               '--work-dir', str(self.work / stage)]
+        if stage in self.iters:
+            n = self.iters[stage]
+            cmd += ['--cfg-options', f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n + 1}']
+        return cmd
+
+    def _finish_training(self, stage: str) -> None:
+        """Copy the last checkpoint to ``<stage>/<stage>.pth`` (the name later configs read)."""
+        last = self.work / stage / 'last_checkpoint'
+        if not last.exists():
+            raise SystemExit(f'CigTime pipeline: {stage} finished without a checkpoint ({last} missing)')
+        src = Path(last.read_text().strip())
+        tmp = self.checkpoint(stage).with_suffix('.pth.tmp')
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, self.checkpoint(stage))
+
+    def stage_train(self, stages: List[str]) -> None:
+        todo = {s: self.train_cmd(s) for s in stages if not self.checkpoint(s).exists()}
+        for s in stages:
+            if s not in todo:
+                _log(f'{s}: reusing {self.checkpoint(s)}')
+        self.run_parallel(todo)
+        for s in todo:
+            self._finish_training(s)
+
+    def stage_evaluate(self) -> Dict[str, dict]:
+        results = {}
+        jobs = {}
+        for method, (config, ckpt_stage, _) in METHODS.items():
+            out = self.work / 'eval' / f'{method}.json'
+            results[method] = out
+            if out.exists():
+                _log(f'evaluate {method}: reusing {out}')
+                continue
+            ckpt = 'none' if ckpt_stage is None else str(self.checkpoint(ckpt_stage))
+            cmd = [sys.executable, 'tools/test.py', str(CONFIGS / config), ckpt,
+                   '--work-dir', str(self.work / 'eval' / method), '--metrics-out', str(out)]
+            jobs[f'evaluate_{method}'] = cmd
+        # evaluation is mostly single-threaded Python (metrics, editing): two at a time, the longest
+        # (CigTime with the oracle rows) first
+        names = sorted(jobs, key=lambda n: n != 'evaluate_cigtime')
+        for k in range(0, len(names), 2):
+            self.run_parallel({n: jobs[n] for n in names[k:k + 2]})
+        return {m: json.loads(p.read_text()) for m, p in results.items()}
+
+    # ------------------------------------------------------------------ table
+    @staticmethod
+    def table(metrics: Dict[str, dict]) -> str:
+        rows = []
+        ref = metrics['cigtime']
+        rows.append(('Source unchanged ("do nothing")', {
+            'recon_exact/mpjpe': ref.get('recon_exact/mpjpe_source'),
+            'recon_mdm/mpjpe': ref.get('recon_mdm/mpjpe_source')}))
+        for method, (_, _, label) in METHODS.items():
+            rows.append((label, metrics[method]))
+        if 'oracle_exact/mpjpe' in ref:
+            rows.append(('Ground-truth instruction (editor ceiling)', {
+                'recon_exact/mpjpe': ref.get('oracle_exact/mpjpe'),
+                'recon_mdm/mpjpe': ref.get('oracle_mdm/mpjpe')}))
+        head = '| Method | ' + ' | '.join(h for _, h, _ in COLUMNS) + ' |'
+        sep = '|---|' + '---:|' * len(COLUMNS)
+        lines = [head, sep]
+        for label, m in rows:
+            cells = []
+            for key, _, fmt in COLUMNS:
+                v = m.get(key)
+                cells.append('-' if v is None else fmt.format(v))
+            lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+        return '\n'.join(lines)
+
+    def run(self) -> str:
+        t0 = time.time()
+        self.stage_wordnet()
+        self.stage_triplets()
+        self.stage_train(['tokenizer', 'editor'])
+        self.stage_train(['cigtime', 'caption'])
+        metrics = self.stage_evaluate()
+        table = self.table(metrics)
+        total = time.time() - t0
+        manifest = json.loads((self.triplets / 'manifest.json').read_text())
+        counts = manifest.get('counts', {})
+        note = (f'SynthMotion (synthetic), {counts.get("train", "?")} train / {counts.get("test", "?")} test '
+                f'triplets; tiny models trained on the CPU; {total / 60:.1f} min wall for this run.')
+        from motionkit.utils.io import atomic_write_text
+        atomic_write_text(self.work / 'results.md', table + '\n\n' + note + '\n')
+        atomic_write_text(self.work / 'results.json', json.dumps(
+            dict(metrics=metrics, timings_s=self.timings, total_s=total, counts=counts), indent=1) + '\n')
+        print('\nCigTime on SynthMotion (Table 1 / Table 3 style; instruction quality vs the ground-truth '
+              'instruction, reconstruction MPJPE vs the target)\n')
+        print(table)
+        print('\n' + note)
+        return table
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--work-dir', default='work_dirs/cigtime_tiny')
+    p.add_argument('--num-motions', type=int, default=1500, help='SynthMotion source motions (all splits)')
+    p.add_argument('--per-source', type=int, default=2, help='triplets per source motion')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--iters', nargs='*', default=[], metavar='STAGE=N',
+                   help='override training iterations, e.g. cigtime=500 tokenizer=200 (smoke runs)')
+    p.add_argument('--threads', type=int, default=1, help='torch threads per stage process')
+    p.add_argument('--sequential', action='store_true', help='run training stages one at a time')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    iters = {}
+    for item in args.iters:
+        stage, _, n = item.partition('=')
+        if stage not in TRAIN_STAGES or not n.isdigit():
+            raise SystemExit(f'--iters: expected STAGE=N with STAGE in {sorted(TRAIN_STAGES)}, got {item!r}')
+        iters[stage] = int(n)
+    return Pipeline(args.work_dir, args.num_motions, args.per_source, args.seed, iters, args.threads,
+                    not args.sequential).run()
+
+
+if __name__ == '__main__':
+    main()
