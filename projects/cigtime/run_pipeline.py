@@ -8,9 +8,10 @@ hand; see projects/cigtime/README.md):
 1. ``triplets``   tools/data/build_cigtime_triplets.py: (source, instruction, target) triplets from
                   SynthMotion programs edited by SynthMotion's exact edit operators;
 2. ``tokenizer``  tools/train.py: the tiny motion VQ-VAE on the triplets' motions;
-   ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor (in parallel);
+   ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor;
 3. ``cigtime``    tools/train.py: the tiny language model fine-tuned on the triplets (CigTime);
-   ``caption``    tools/train.py: the caption-of-target baseline (in parallel);
+   ``caption``    tools/train.py: the caption-of-target baseline;
+   (two training stages at a time, each as soon as the tokenizer it needs is trained)
 4. ``evaluate``   tools/test.py for every method: instruction quality (CigTime's BLEU-4, ROUGE,
                   METEOR, text-embedding cosine) and reconstruction MPJPE through the exact editor
                   and the tiny MDM;
@@ -25,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import os.path as osp
 import shutil
 import subprocess
 import sys
@@ -173,14 +173,35 @@ class Pipeline:
         shutil.copyfile(src, tmp)
         os.replace(tmp, self.checkpoint(stage))
 
+    # training stage -> the stages whose checkpoints it needs
+    DEPENDS = {'tokenizer': (), 'editor': (), 'cigtime': ('tokenizer', ), 'caption': ('tokenizer', )}
+
     def stage_train(self, stages: List[str]) -> None:
-        todo = {s: self.train_cmd(s) for s in stages if not self.checkpoint(s).exists()}
+        """Train the stages, at most two at a time (one at a time with ``--sequential``), each as
+        soon as the checkpoints it needs exist: the language models start when the tokenizer is
+        done, while the editor may still be training."""
+        todo = [s for s in stages if not self.checkpoint(s).exists()]
         for s in stages:
             if s not in todo:
                 _log(f'{s}: reusing {self.checkpoint(s)}')
-        self.run_parallel(todo)
-        for s in todo:
-            self._finish_training(s)
+        slots = 2 if self.parallel else 1
+        running: Dict[str, subprocess.Popen] = {}
+        while todo or running:
+            for s in list(todo):
+                if len(running) >= slots:
+                    break
+                if all(self.checkpoint(d).exists() for d in self.DEPENDS[s]):
+                    running[s] = self._start(s, self.train_cmd(s))
+                    todo.remove(s)
+            if not running:
+                raise SystemExit(f'CigTime pipeline: cannot start {todo}: missing checkpoints of '
+                                 f'{[d for s in todo for d in self.DEPENDS[s]]}')
+            done = [s for s, p in running.items() if p.poll() is not None]
+            for s in done:
+                self._wait([running.pop(s)])
+                self._finish_training(s)
+            if not done:
+                time.sleep(2)
 
     def stage_evaluate(self) -> Dict[str, dict]:
         results = {}
@@ -231,8 +252,7 @@ class Pipeline:
         t0 = time.time()
         self.stage_wordnet()
         self.stage_triplets()
-        self.stage_train(['tokenizer', 'editor'])
-        self.stage_train(['cigtime', 'caption'])
+        self.stage_train(['tokenizer', 'editor', 'cigtime', 'caption'])
         metrics = self.stage_evaluate()
         table = self.table(metrics)
         total = time.time() - t0
