@@ -1,3 +1,4 @@
+from .corrective_instruction_generator import CorrectiveInstructionGenerator
+from .nearest_neighbour_instruction import NearestNeighbourInstructionRetrieval, pair_descriptor
 
-from .nearest_neighbour_instruction import NearestNeighbourInstructionRetrieval, pair_descriptor  # noqa: F401
-from .corrective_instruction_generator import CorrectiveInstructionGenerator  # noqa: F401
+__all__ = ['CorrectiveInstructionGenerator', 'NearestNeighbourInstructionRetrieval', 'pair_descriptor']
