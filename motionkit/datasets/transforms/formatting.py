@@ -16,13 +16,18 @@ __all__ = ['PackMotionInputs']
 _GT_ARRAY_FIELDS = {'motion': 'gt_motion', 'joints': 'gt_joints'}
 
 
-def _to_tensor(value, key: str) -> torch.Tensor:
+def to_float_tensor(value, key: str, owner: str = 'PackMotionInputs') -> torch.Tensor:
+    """``value`` (ndarray or tensor) as a float32 tensor; a TypeError names ``owner`` and ``key``."""
     if isinstance(value, torch.Tensor):
         return value.float()
     if isinstance(value, np.ndarray):
         return torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
-    raise TypeError(f'PackMotionInputs: {key!r} must be an ndarray or a tensor, '
+    raise TypeError(f'{owner}: {key!r} must be an ndarray or a tensor, '
                     f'got {type(value).__name__}')
+
+
+def _to_tensor(value, key: str) -> torch.Tensor:
+    return to_float_tensor(value, key)
 
 
 @TRANSFORMS.register_module()

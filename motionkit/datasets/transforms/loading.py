@@ -63,6 +63,23 @@ def check_motion_array(array: np.ndarray, path: str, *, kind: str = 'features',
                          f'(first bad frame {int(bad_frames[0])} of {len(array)})')
 
 
+def load_motion_file(path: str, kind: str, owner: str, feature_dim=None, num_joints=None,
+                     check_finite: bool = True) -> np.ndarray:
+    """Load and check a ``(T, D)`` feature or ``(T, J, 3)`` joint ``.npy`` file as float32; errors name
+    ``owner`` (the transform) and the file."""
+    try:
+        array = np.load(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{owner}: {kind} file not found: {path}') from None
+    except ValueError as err:  # pickled / corrupt files
+        raise ValueError(f'{owner}: cannot read {path}: {err}') from err
+    if kind == 'features':
+        check_motion_array(array, path, kind=kind, feature_dim=feature_dim, check_finite=check_finite)
+    else:
+        check_motion_array(array, path, kind=kind, num_joints=num_joints, check_finite=check_finite)
+    return array.astype(np.float32, copy=False)
+
+
 @TRANSFORMS.register_module()
 class LoadMotion(BaseTransform):
     """Load motion features and/or joint positions from ``.npy`` files.
@@ -103,21 +120,11 @@ class LoadMotion(BaseTransform):
             hint = (' (build the dataset with with_joints=True)' if key == 'joints_path' else '')
             raise KeyError(f'LoadMotion: results of sample {results.get("sample_id", "?")!r} '
                            f'have no {key!r}{hint}')
-        try:
-            array = np.load(path)
-        except FileNotFoundError:
-            raise FileNotFoundError(f'LoadMotion: {kind} file not found: {path}') from None
-        except ValueError as err:  # pickled / corrupt files
-            raise ValueError(f'LoadMotion: cannot read {path}: {err}') from err
-        if kind == 'features':
-            dim = self.feature_dim if self.feature_dim is not None else results.get('feature_dim')
-            check_motion_array(array, path, kind=kind, feature_dim=dim,
-                               check_finite=self.check_finite)
-        else:
-            nj = self.num_joints if self.num_joints is not None else results.get('num_joints')
-            check_motion_array(array, path, kind=kind, num_joints=nj,
-                               check_finite=self.check_finite)
-        return array.astype(np.float32, copy=False)
+        return load_motion_file(
+            path, kind, 'LoadMotion',
+            feature_dim=self.feature_dim if self.feature_dim is not None else results.get('feature_dim'),
+            num_joints=self.num_joints if self.num_joints is not None else results.get('num_joints'),
+            check_finite=self.check_finite)
 
     def transform(self, results: dict) -> dict:
         arrays = {}

@@ -15,7 +15,8 @@ import torch
 from motionkit.registry import TRANSFORMS
 from motionkit.structures import MotionDataSample
 from .base import BaseTransform
-from .loading import check_motion_array
+from .formatting import to_float_tensor
+from .loading import load_motion_file
 
 __all__ = ['LoadMotionPair', 'PackMotionPairInputs']
 
@@ -58,21 +59,11 @@ class LoadMotionPair(BaseTransform):
         if path is None:
             raise KeyError(f'LoadMotionPair: results of sample {results.get("sample_id", "?")!r} '
                            f'have no {key!r} (is the dataset a CigTimeTripletDataset?)')
-        try:
-            array = np.load(path)
-        except FileNotFoundError:
-            raise FileNotFoundError(f'LoadMotionPair: {kind} file not found: {path}') from None
-        except ValueError as err:
-            raise ValueError(f'LoadMotionPair: cannot read {path}: {err}') from err
-        if kind == 'features':
-            dim = self.feature_dim if self.feature_dim is not None else results.get('feature_dim')
-            check_motion_array(array, path, kind=kind, feature_dim=dim,
-                               check_finite=self.check_finite)
-        else:
-            nj = self.num_joints if self.num_joints is not None else results.get('num_joints')
-            check_motion_array(array, path, kind=kind, num_joints=nj,
-                               check_finite=self.check_finite)
-        return array.astype(np.float32, copy=False)
+        return load_motion_file(
+            path, kind, 'LoadMotionPair',
+            feature_dim=self.feature_dim if self.feature_dim is not None else results.get('feature_dim'),
+            num_joints=self.num_joints if self.num_joints is not None else results.get('num_joints'),
+            check_finite=self.check_finite)
 
     def transform(self, results: dict) -> dict:
         for side, feat_key, joint_key in (('source', 'source_motion_path', 'source_joints_path'),
@@ -94,12 +85,7 @@ class LoadMotionPair(BaseTransform):
 
 
 def _to_tensor(value, key: str) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value.float()
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
-    raise TypeError(f'PackMotionPairInputs: {key!r} must be an ndarray or a tensor, '
-                    f'got {type(value).__name__}')
+    return to_float_tensor(value, key, 'PackMotionPairInputs')
 
 
 @TRANSFORMS.register_module()
