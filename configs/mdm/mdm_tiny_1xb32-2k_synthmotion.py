@@ -44,12 +44,24 @@ test_pipeline = [
 ]
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(batch_size=32, dataset=dict(pipeline=test_pipeline))
-# generation quality needs an evaluator; the tiny preset trains and dumps generated motions
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-test_evaluator = [dict(type='DumpPredictions',
-                       out_file_path='work_dirs/mdm_tiny_synthmotion/predictions.pkl')]
+# Generation quality (Guo et al.'s protocol) through the tiny T2M evaluator trained on the same
+# SynthMotion build: train it first (configs/t2m_evaluator/t2m-evaluator_tiny_1xb32-2k_synthmotion.py)
+# and point t2m_evaluator_checkpoint at its weights, e.g.
+#   --cfg-options test_evaluator.0.evaluator_checkpoint=work_dirs/t2m-evaluator_tiny/iter_2000.pth
+# SynthMotion's test split has ~150 motions: 4 batches of 32 per replication, 100 diversity pairs.
+t2m_evaluator_checkpoint = 'work_dirs/t2m-evaluator_tiny_1xb32-2k_synthmotion/iter_2000.pth'
+t2m_generation_metric = dict(
+    type='T2MGenerationMetric',
+    evaluator='{{ fileDirname }}/../t2m_evaluator/t2m-evaluator_tiny_1xb32-2k_synthmotion.py',
+    evaluator_checkpoint=t2m_evaluator_checkpoint, preset='guo2022', diversity_times=100,
+    mm_num_texts=0)
+test_evaluator = [
+    t2m_generation_metric,
+    dict(type='DumpPredictions', out_file_path='work_dirs/mdm_tiny_synthmotion/predictions.pkl'),
+]
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [

@@ -7,5 +7,11 @@ _base_ = ['../mdm/mdm_tiny_1xb32-2k_synthmotion.py']
 
 model = dict(type='PriorMDM', control_joints='left_wrist', loss_on_controlled=False)
 
-test_evaluator = [dict(type='DumpPredictions',
-                       out_file_path='work_dirs/priormdm_lw_tiny_synthmotion/predictions.pkl')]
+# how closely generated motions follow the given left wrist trajectory (mm), and their
+# text-motion quality through the tiny T2M evaluator (see the MDM config)
+test_evaluator = [
+    dict(type='ControlErrorMetric', control_joints='left_wrist'),
+    {{_base_.t2m_generation_metric}},
+    dict(type='DumpPredictions',
+         out_file_path='work_dirs/priormdm_lw_tiny_synthmotion/predictions.pkl'),
+]

@@ -118,6 +118,8 @@ class CigTimeTripletDataset(BaseDataset):
         if instruction_mode not in ('all', 'first'):
             raise ValueError("CigTimeTripletDataset: instruction_mode must be 'all' or 'first', "
                              f'got {instruction_mode!r}')
+        # absolute, so that BaseDataset does not join the (already rooted) file paths again
+        data_root = osp.abspath(osp.expanduser(data_root))
         self.manifest = read_triplet_manifest(data_root)
         self.split = split
         self.instruction_mode = instruction_mode

@@ -54,6 +54,14 @@ def test_split_sizes_and_keys(triplet_root):
     assert [t['caption'] for t in first['texts']] == [rec['instruction']]
 
 
+def test_relative_data_root(triplet_root, monkeypatch):
+    # configs name the folder relative to the working directory (work_dirs/cigtime_tiny/triplets)
+    monkeypatch.chdir(triplet_root.parent)
+    ds = _build(triplet_root.name, 'all', pipeline=[])
+    assert len(ds) == len(_records(triplet_root))
+    assert np.load(ds.get_data_info(0)['motion_path']).shape[-1] == 263
+
+
 def test_pair_pipeline_test_mode(triplet_root):
     ds = _build(triplet_root, 'all', TEST_PIPELINE, test_mode=True)
     out = ds[0]

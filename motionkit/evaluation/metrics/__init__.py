@@ -1,5 +1,6 @@
 from .caption_metric import CAPTION_PRESETS, CaptionMetric
 from .dump_predictions import DumpPredictions
+from .generation_metric import ControlErrorMetric, T2MGenerationMetric
 from .instruction_reconstruction_metric import InstructionReconstructionMetric
 from .joint_error_metric import JointErrorMetric
 from .recognition_metric import RECOGNITION_PRESETS, RecognitionMetric
@@ -7,6 +8,6 @@ from .retrieval_metric import RETRIEVAL_PRESETS, RetrievalMetric
 from .t2m_metric import T2M_PRESETS, T2MMetric
 
 __all__ = [
-    'CaptionMetric', 'DumpPredictions', 'InstructionReconstructionMetric', 'JointErrorMetric', 'RecognitionMetric', 'RetrievalMetric',
+    'CaptionMetric', 'ControlErrorMetric', 'DumpPredictions', 'T2MGenerationMetric', 'InstructionReconstructionMetric', 'JointErrorMetric', 'RecognitionMetric', 'RetrievalMetric',
     'T2MMetric', 'CAPTION_PRESETS', 'RECOGNITION_PRESETS', 'RETRIEVAL_PRESETS', 'T2M_PRESETS'
 ]

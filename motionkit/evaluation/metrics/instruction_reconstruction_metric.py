@@ -19,9 +19,10 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from motionkit.registry import METRICS, MODELS
+from motionkit.registry import METRICS
 from ..functional import mpjpe
 from ._fields import get_field, to_numpy
+from ._owned_model import build_owned_model
 
 __all__ = ['InstructionReconstructionMetric', 'common_length_mpjpe']
 
@@ -89,26 +90,8 @@ class InstructionReconstructionMetric(BaseMetric):
     @property
     def editor(self):
         if self._editor is None:
-            ed = self._editor_cfg
-            if isinstance(ed, str):
-                from mmengine.config import Config
-                if not ed.endswith('.py'):
-                    raise ValueError(f'InstructionReconstructionMetric: editor {ed!r} is neither a config '
-                                     'dict nor a .py config file')
-                ed = Config.fromfile(ed).model.to_dict()
-            if isinstance(ed, dict):
-                ed = MODELS.build(ed)
-            if not hasattr(ed, 'edit_instructions'):
-                raise TypeError(f'InstructionReconstructionMetric: editor {type(ed).__name__} has no '
-                                'edit_instructions(sources, instructions) method')
-            if self.editor_checkpoint:
-                from mmengine.runner import load_checkpoint
-                from motionkit.utils.checkpoint import install_safe_checkpoint_loader
-                install_safe_checkpoint_loader()  # weights_only=True with mmengine's allowlist
-                load_checkpoint(ed, self.editor_checkpoint, map_location='cpu', strict=True)
-            if isinstance(ed, torch.nn.Module):
-                ed.eval()
-            self._editor = ed
+            self._editor = build_owned_model(self._editor_cfg, self.editor_checkpoint,
+                                             'InstructionReconstructionMetric', 'edit_instructions')
         return self._editor
 
     @staticmethod

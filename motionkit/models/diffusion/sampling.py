@@ -27,8 +27,8 @@ def sample_loop(model_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                 generator: Optional[torch.Generator] = None,
                 denoised_fn: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
                 sample_fn: Optional[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = None,
-                callback: Optional[Callable[[int, torch.Tensor, Any], None]] = None
-                ) -> torch.Tensor:
+                callback: Optional[Callable[[int, torch.Tensor, Any], None]] = None,
+                start_index: int = 0) -> torch.Tensor:
     """Run the reverse process from ``noise`` to a clean sample.
 
     Args:
@@ -43,6 +43,9 @@ def sample_loop(model_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         sample_fn: ``(x_t, timestep) -> x_t`` applied before every model call (MDM-style
             inpainting of ``x_t``, PriorMDM's clean control features).
         callback: ``(i, timestep, step_output)`` after every step (progress, intermediates).
+        start_index: begin at this index of the timestep grid (SDEdit-style editing, Meng et al.
+            2022): ``noise`` is then the sample at ``scheduler.timesteps[start_index]`` (e.g. an
+            input noised with ``scheduler.add_noise``) and is not rescaled.
 
     Returns:
         the final sample, shape of ``noise``.
@@ -52,9 +55,12 @@ def sample_loop(model_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         num_inference_steps = (scheduler.num_train_timesteps if hasattr(scheduler, 'alphas_cumprod')
                                else scheduler.num_inference_steps)
     scheduler.set_timesteps(num_inference_steps, device=noise.device)
-    x = noise * scheduler.init_noise_sigma
+    if not 0 <= start_index < len(scheduler.timesteps):
+        raise ValueError(f'sample_loop: start_index {start_index} outside the grid of '
+                         f'{len(scheduler.timesteps)} steps')
+    x = noise * scheduler.init_noise_sigma if start_index == 0 else noise
     batch = x.shape[0]
-    for i, t in enumerate(scheduler.timesteps):
+    for i, t in enumerate(scheduler.timesteps[start_index:], start=start_index):
         if sample_fn is not None:
             x = sample_fn(x, t)
         timesteps = t.expand(batch).to(x.device)

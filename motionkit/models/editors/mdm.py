@@ -106,6 +106,7 @@ class MDM(BaseModel):
         num_inference_steps: Reverse steps of :meth:`sample` (None: all training steps for
             Gaussian diffusion, the scheduler's own grid for flow matching).
         edit_num_inference_steps: Reverse steps of :meth:`edit` (50, CigTime's budget).
+        edit_strength: Default ``strength`` of :meth:`edit` (1: from pure noise, as MDM).
         lambda_vel: Weight of the feature-velocity loss (0).
         lambda_fc: Weight of the foot-contact loss (0): predicted foot velocities (from the
             features' local-velocity block, denormalised) are pushed to 0 on frames where the
@@ -132,6 +133,7 @@ class MDM(BaseModel):
                  noise_scheduler: Optional[Union[dict, Any]] = None,
                  num_inference_steps: Optional[int] = None,
                  edit_num_inference_steps: int = 50,
+                 edit_strength: float = 1.0,
                  lambda_vel: float = 0.0,
                  lambda_fc: float = 0.0,
                  representation: Optional[str] = 'HumanML3DFeatures',
@@ -157,6 +159,9 @@ class MDM(BaseModel):
         self.guidance_scale = guidance_scale
         self.num_inference_steps = num_inference_steps
         self.edit_num_inference_steps = edit_num_inference_steps
+        if not 0.0 < edit_strength <= 1.0:
+            raise ValueError(f'edit_strength must lie in (0, 1], got {edit_strength}')
+        self.edit_strength = edit_strength
         self.lambda_vel = lambda_vel
         self.lambda_fc = lambda_fc
         self.mask_frames = mask_frames
@@ -351,7 +356,8 @@ class MDM(BaseModel):
                generator: Optional[torch.Generator] = None,
                noise: Optional[torch.Tensor] = None,
                denoised_fn: Optional[Callable] = None,
-               sample_fn: Optional[Callable] = None) -> torch.Tensor:
+               sample_fn: Optional[Callable] = None,
+               start_index: int = 0) -> torch.Tensor:
         """Generate motions ``(B, T, D)`` (normalised space; frames past each length are padding).
 
         Args:
@@ -364,6 +370,7 @@ class MDM(BaseModel):
             generator: randomness of the initial noise and of the sampler.
             noise: initial ``x_T`` ``(B, T, D)``.
             denoised_fn, sample_fn: editing callbacks (see :func:`sample_loop`).
+            start_index: first step of the grid (``noise`` is then ``x_t`` at that step).
         """
         lengths = torch.as_tensor(lengths, dtype=torch.long).reshape(-1)
         batch = len(lengths)
@@ -387,7 +394,7 @@ class MDM(BaseModel):
                                   unconditional=texts is None)
         steps = num_inference_steps if num_inference_steps is not None else self.num_inference_steps
         out = sample_loop(model_fn, sched, noise.to(self.device), steps, generator=generator,
-                          denoised_fn=denoised_fn, sample_fn=sample_fn)
+                          denoised_fn=denoised_fn, sample_fn=sample_fn, start_index=start_index)
         return out * frame_mask[..., None]
 
     # ------------------------------------------------------------------ editing
@@ -402,7 +409,8 @@ class MDM(BaseModel):
              num_inference_steps: Optional[int] = None,
              guidance_scale: Optional[float] = None,
              scheduler: Optional[Any] = None,
-             generator: Optional[torch.Generator] = None) -> torch.Tensor:
+             generator: Optional[torch.Generator] = None,
+             strength: Optional[float] = None) -> torch.Tensor:
         """Regenerate the features outside ``keep_mask`` of ``source`` following ``texts``.
 
         At every reverse step the x0 prediction is overwritten with ``source`` on the kept
@@ -417,6 +425,10 @@ class MDM(BaseModel):
             texts: ``B`` instructions / captions (None: unconditional).
             lengths: valid frames (default ``T`` for all).
             num_inference_steps: default :attr:`edit_num_inference_steps` (50).
+            strength: default :attr:`edit_strength`. 1 starts from pure noise (MDM); below 1 the
+                reverse process starts from the source noised to that fraction of the grid
+                (SDEdit, Meng et al. 2022), so the edited features keep the source's coarse
+                structure (timing, phase) and only the last ``strength * steps`` steps run.
 
         Returns:
             ``(B, T, D)`` edited features (normalised).
@@ -442,9 +454,21 @@ class MDM(BaseModel):
 
         steps = self.edit_num_inference_steps if num_inference_steps is None \
             else num_inference_steps
+        strength = self.edit_strength if strength is None else float(strength)
+        if not 0.0 < strength <= 1.0:
+            raise ValueError(f'MDM.edit: strength must lie in (0, 1], got {strength}')
+        noise, start = None, 0
+        if strength < 1.0:
+            sched.set_timesteps(steps, device=source.device)
+            start = min(len(sched.timesteps) - 1,
+                        int(round((1.0 - strength) * len(sched.timesteps))))
+            t0 = sched.timesteps[start]
+            noise = sched.add_noise(source, randn_like(source, generator),
+                                    t0.expand(batch).to(source.device))
         out = self.sample(texts, lengths, num_frames=T, guidance_scale=guidance_scale,
                           num_inference_steps=steps, scheduler=sched, generator=generator,
-                          denoised_fn=denoised_fn, sample_fn=sample_fn)
+                          denoised_fn=denoised_fn, sample_fn=sample_fn, noise=noise,
+                          start_index=start)
         if post_blend:
             out = blend_edit(source, out, ~keep)
         frame_mask = (torch.arange(T, device=self.device)[None]

@@ -207,6 +207,32 @@ def test_upper_body_edit_keeps_lower_body_and_root_exactly(inpaint):
     assert (out[:, :, ~keep] != src[:, :, ~keep]).float().mean() > 0.99
 
 
+def test_edit_strength_starts_from_the_noised_source():
+    m = build()
+    inputs, _ = make_batch(lengths=(32, 32))
+    src = inputs['motion']
+    keep = body_part_keep_mask(HumanML3DFeatures(), 'upper_body')
+    gen = lambda: torch.Generator().manual_seed(0)
+    full = m.edit(src, keep, ['raise both arms', 'wave'], generator=gen())
+    assert torch.equal(full, m.edit(src, keep, ['raise both arms', 'wave'], generator=gen(),
+                                    strength=1.0))
+    calls = []
+    m.denoise = (lambda f: lambda *a, **k: calls.append(1) or f(*a, **k))(m.denoise)
+    errs = []
+    for strength in (0.8, 0.3, 0.05):
+        calls.clear()
+        out = m.edit(src, keep, ['raise both arms', 'wave'], generator=gen(), strength=strength,
+                     num_inference_steps=10)
+        assert torch.equal(out[:, :, keep], src[:, :, keep])
+        # one (batched cond + uncond) denoiser call per step; only the last strength * 10 steps
+        assert len(calls) == max(1, round(strength * 10))
+        errs.append(float((out[:, :, ~keep] - src[:, :, ~keep]).pow(2).mean()))
+    # the less noise, the closer the edited features stay to the source
+    assert errs[0] > errs[1] > errs[2]
+    with pytest.raises(ValueError, match='strength'):
+        m.edit(src, keep, ['a', 'b'], strength=0.0)
+
+
 def test_inbetweening_keeps_prefix_and_suffix_frames_exactly():
     m = build()
     inputs, _ = make_batch(lengths=(24, 32))

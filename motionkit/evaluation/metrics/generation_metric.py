@@ -1,0 +1,216 @@
+"""Metrics of generated motions that need a network or a decoder of their own.
+
+* :class:`T2MGenerationMetric`: Guo et al.'s text-to-motion protocol (R-precision, FID, MM-Dist,
+  Diversity) for a generator's ``pred_motion``: the metric owns a trained
+  :class:`~motionkit.models.T2MEvaluator`, embeds each generated motion, its real counterpart and
+  its caption, and hands the embeddings to :class:`T2MMetric`'s published protocol.
+* :class:`ControlErrorMetric`: how closely a controlled generator (PriorMDM) follows the given joint
+  trajectories, in millimetres after decoding the features to joint positions.
+
+Both read the real motion of each sample from the test batch (``inputs['motion']``, as
+``motion_collate`` pads it) and undo the loader's normalisation with the statistics named in the
+sample's metainfo (``normalized``, ``mean_path`` / ``std_path``, as ``NormalizeMotion`` leaves
+them); ``pred_motion`` is de-normalised when its metainfo says ``pred_motion_normalized``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+
+from motionkit.registry import METRICS
+from ._fields import get_field, to_numpy
+from ._owned_model import build_owned_model
+from .t2m_metric import T2MMetric
+
+__all__ = ['T2MGenerationMetric', 'ControlErrorMetric', 'raw_motion_pair']
+
+
+def _meta(sample) -> dict:
+    if hasattr(sample, 'metainfo'):
+        return dict(sample.metainfo)
+    return dict(sample)
+
+
+def _stats(meta: dict, metric: str, cache: dict) -> tuple:
+    paths = (meta.get('mean_path'), meta.get('std_path'))
+    if not all(paths):
+        raise KeyError(f'{metric}: sample {meta.get("sample_id", "?")!r} is normalised but names no '
+                       'mean_path/std_path in its metainfo (keep them in PackMotionInputs meta_keys)')
+    if paths not in cache:
+        from motionkit.datasets.transforms.processing import load_mean_std
+        cache[paths] = load_mean_std(*paths)
+    return cache[paths]
+
+
+def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: str,
+                    cache: dict) -> tuple:
+    """``(pred, real)`` raw ``(T, D)`` float32 features of sample ``index`` of a test batch.
+
+    ``real`` is ``data_batch['inputs']['motion'][index]`` cut to the sample's ``length``; both are
+    de-normalised with the sample's statistics where its metainfo says they are normalised.
+    """
+    meta = _meta(sample)
+    if not (isinstance(data_batch, dict) and isinstance(data_batch.get('inputs'), dict)
+            and 'motion' in data_batch['inputs']):
+        raise KeyError(f'{metric}: the test batch has no inputs["motion"] (use motion_collate and a '
+                       'pipeline ending in PackMotionInputs)')
+    real = to_numpy(data_batch['inputs']['motion'][index], 'inputs["motion"]')
+    pred = to_numpy(get_field(sample, pred_key, metric), pred_key)
+    n = int(meta.get('length') or len(pred))
+    if pred.ndim != 2 or real.ndim != 2 or pred.shape[-1] != real.shape[-1]:
+        raise ValueError(f'{metric}: {pred_key} {pred.shape} and the real motion {real.shape} must '
+                         'be (T, D) with the same D')
+    if n > len(real) or n > len(pred):
+        raise ValueError(f'{metric}: length {n} exceeds {pred_key} ({len(pred)}) or the real motion '
+                         f'({len(real)}) of sample {meta.get("sample_id", "?")!r}')
+    pred, real = pred[:n], real[:n]
+    if meta.get('normalized') or meta.get('pred_motion_normalized'):
+        mean, std = _stats(meta, metric, cache)
+        if meta.get('normalized'):
+            real = real * std + mean
+        if meta.get('pred_motion_normalized'):
+            pred = pred * std + mean
+    for name, arr in ((pred_key, pred), ('real motion', real)):
+        if not np.isfinite(arr).all():
+            raise ValueError(f'{metric}: {name} of sample {meta.get("sample_id", "?")!r} has NaN/inf')
+    return pred.astype(np.float32), real.astype(np.float32)
+
+
+@METRICS.register_module()
+class T2MGenerationMetric(T2MMetric):
+    """R-precision, FID, MM-Dist and Diversity of generated motions through a trained evaluator.
+
+    For each sample: the caption (``gt_tokens`` / ``sent_len`` from ``SampleCaption``), the
+    generated ``pred_motion`` and the real motion of the batch are embedded by the evaluator; the
+    embeddings then go through :class:`T2MMetric` with ``preset`` and its options (Guo et al.:
+    shuffled batches of 32, top-3, FID against the real motions, mean and 95% interval over
+    replications). ``gt/...`` rows are the real motions' own numbers (the ceiling).
+
+    Args:
+        evaluator: the evaluator (config dict, ``.py`` config whose ``model`` is it, or object).
+        evaluator_checkpoint: its trained weights (with its feature statistics).
+        motion_key: field of the generated motion ``(T, D)``.
+        batch_size: motions embedded at once.
+        **kwargs: :class:`T2MMetric` arguments (``preset``, ``replications``, ...).
+    """
+
+    default_prefix = 't2m'
+
+    def __init__(self, evaluator: Union[dict, str, Any], evaluator_checkpoint: Optional[str] = None,
+                 motion_key: str = 'pred_motion', **kwargs) -> None:
+        super().__init__(**kwargs)
+        if evaluator is None:
+            raise ValueError('T2MGenerationMetric needs an evaluator, e.g. the path of a trained '
+                             'T2MEvaluator config and evaluator_checkpoint')
+        self._evaluator_cfg = evaluator
+        self._evaluator = None
+        self.evaluator_checkpoint = evaluator_checkpoint
+        self.motion_key = motion_key
+        self._stats_cache: dict = {}
+
+    @property
+    def evaluator(self):
+        if self._evaluator is None:
+            ev = build_owned_model(self._evaluator_cfg, self.evaluator_checkpoint,
+                                   'T2MGenerationMetric', 'encode_motion')
+            if hasattr(ev, 'feature_stats_set') and not ev.feature_stats_set:
+                raise ValueError('T2MGenerationMetric: the evaluator has no feature statistics '
+                                 '(train it with DatasetStatsHook or give mean_path/std_path)')
+            self._evaluator = ev
+        return self._evaluator
+
+    @torch.no_grad()
+    def process(self, data_batch: Any, data_samples: Sequence) -> None:
+        ev = self.evaluator
+        preds, reals, tokens, sent_lens = [], [], [], []
+        for i, sample in enumerate(data_samples):
+            pred, real = raw_motion_pair(data_batch, i, sample, self.motion_key,
+                                         'T2MGenerationMetric', self._stats_cache)
+            # the T2M loaders cut every motion to a multiple of the evaluator's unit length
+            n = len(pred) - len(pred) % ev.unit_length
+            if n == 0:
+                raise ValueError(f'T2MGenerationMetric: sample {i} has {len(pred)} frames; the '
+                                 f'evaluator needs at least {ev.unit_length}')
+            preds.append(torch.from_numpy(pred[:n]))
+            reals.append(torch.from_numpy(real[:n]))
+            tokens.append(list(get_field(sample, 'gt_tokens', 'T2MGenerationMetric')))
+            sent_lens.append(_meta(sample).get('sent_len'))
+        if not preds:
+            return
+        lengths = torch.tensor([len(p) for p in preds])
+        device = ev.mean.device
+        pad = torch.nn.utils.rnn.pad_sequence
+        pred_emb = ev.encode_motion(pad(preds, batch_first=True).to(device), lengths)
+        real_emb = ev.encode_motion(pad(reals, batch_first=True).to(device), lengths)
+        text_emb = ev.encode_text(tokens, None if any(s is None for s in sent_lens) else sent_lens)
+        for t, g, p in zip(text_emb.cpu(), real_emb.cpu(), pred_emb.cpu()):
+            super().process(None, [{self.text_key: t, self.gt_key: g, self.pred_key: p}])
+
+
+@METRICS.register_module()
+class ControlErrorMetric(BaseMetric):
+    """Distance between the controlled joints of generated and control motions (PriorMDM).
+
+    The generated ``pred_motion`` and the control motion (the batch's real motion, whose
+    controlled features the model was given) are de-normalised and decoded to joint positions with
+    ``representation``; on the joints of ``control_joints`` it reports, in millimetres:
+
+    * ``error``: global positions (what a user who draws a trajectory sees);
+    * ``error_local``: root-relative positions (what the controlled features fix directly: for a
+      joint, HumanML3D's root-relative position block; the rest of the global error comes from the
+      generated root trajectory);
+    * ``error_max``: the largest global error of any frame.
+
+    Args:
+        control_joints: joint or body-part names (``'left_wrist'``, ``'right_foot'``), or
+            ``'root_horizontal'`` (scored on the root joint's xz trajectory).
+        representation: registered feature representation (``'HumanML3DFeatures'``).
+        pred_key: field of the generated motion.
+    """
+
+    default_prefix = 'control'
+
+    def __init__(self, control_joints: Union[str, Sequence[str]],
+                 representation: str = 'HumanML3DFeatures', pred_key: str = 'pred_motion',
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        from motionkit.motion import body_part_joints
+        from motionkit.registry import REPRESENTATIONS
+        self.rep = REPRESENTATIONS.build(dict(type=representation))
+        parts = [control_joints] if isinstance(control_joints, str) else list(control_joints)
+        if not parts:
+            raise ValueError('ControlErrorMetric: control_joints is empty')
+        self.root_xz_only = parts == ['root_horizontal']
+        names = ['root' if p == 'root_horizontal' else p for p in parts]
+        self.joints = body_part_joints(self.rep.skeleton, names)
+        self.pred_key = pred_key
+        self._stats_cache: dict = {}
+
+    def process(self, data_batch: Any, data_samples: Sequence) -> None:
+        for i, sample in enumerate(data_samples):
+            pred, real = raw_motion_pair(data_batch, i, sample, self.pred_key,
+                                         'ControlErrorMetric', self._stats_cache)
+            pj = np.asarray(self.rep.decode(pred), dtype=np.float64)
+            rj = np.asarray(self.rep.decode(real), dtype=np.float64)
+            # joint 0 is every skeleton's root (motionkit.motion.skeletons)
+            local_p = pj[:, self.joints] - pj[:, :1]
+            local_r = rj[:, self.joints] - rj[:, :1]
+            gp, gr = pj[:, self.joints], rj[:, self.joints]
+            if self.root_xz_only:
+                gp, gr = gp[..., [0, 2]], gr[..., [0, 2]]
+            err = np.linalg.norm(gp - gr, axis=-1) * 1000.0  # (T, K) mm
+            err_local = np.linalg.norm(local_p - local_r, axis=-1) * 1000.0
+            self.results.append(dict(error=float(err.mean()), error_local=float(err_local.mean()),
+                                     error_max=float(err.max()), frames=len(err)))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        if not results:
+            raise ValueError('ControlErrorMetric: no samples were processed')
+        w = np.array([r['frames'] for r in results], dtype=np.float64)
+        out = {k: float(np.average([r[k] for r in results], weights=w))
+               for k in ('error', 'error_local')}
+        out['error_max'] = float(max(r['error_max'] for r in results))
+        return out

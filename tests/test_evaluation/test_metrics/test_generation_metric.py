@@ -1,0 +1,157 @@
+"""T2MGenerationMetric (generated motions through a T2M evaluator) and ControlErrorMetric."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import BaseDataElement
+
+from motionkit.evaluation.metrics import ControlErrorMetric, T2MGenerationMetric, T2MMetric
+from motionkit.registry import MODELS
+
+EVAL = dict(type='T2MEvaluator', feature_dim=263, movement_hidden=16, movement_dim=16,
+            motion_hidden=16, text_hidden=16, embed_dim=8, word_dim=8, num_word_buckets=64)
+WORDS = ['walk/VERB', 'wave/VERB', 'jump/VERB', 'left/ADJ', 'arm/NOUN', 'fast/ADV']
+
+
+def _stats(tmp_path, dim=263, seed=0):
+    rng = np.random.default_rng(seed)
+    mean = rng.normal(size=dim).astype(np.float32)
+    std = (0.5 + rng.random(dim)).astype(np.float32)
+    np.save(tmp_path / 'Mean.npy', mean)
+    np.save(tmp_path / 'Std.npy', std)
+    return mean, std
+
+
+def _batch(tmp_path, n=40, T=16, pred_from=None, seed=0):
+    """A test batch of normalised real motions and samples carrying pred_motion (normalised)."""
+    g = torch.Generator().manual_seed(seed)
+    motion = torch.randn(n, T, 263, generator=g)
+    lengths = torch.randint(8, T + 1, (n, ), generator=g)
+    samples = []
+    for i in range(n):
+        tokens = ['sos/OTHER'] + [WORDS[(i + k) % len(WORDS)] for k in range(3)] + ['eos/OTHER']
+        pred = motion[i] if pred_from is None else pred_from[i]
+        s = BaseDataElement(metainfo=dict(length=int(lengths[i]), normalized=True,
+                                          pred_motion_normalized=True, sent_len=len(tokens),
+                                          mean_path=str(tmp_path / 'Mean.npy'),
+                                          std_path=str(tmp_path / 'Std.npy'), sample_id=str(i)))
+        s.gt_tokens = tokens
+        s.pred_motion = pred[:int(lengths[i])]
+        samples.append(s)
+    return dict(inputs=dict(motion=motion, lengths=lengths)), samples
+
+
+def _evaluator(tmp_path, mean, std):
+    torch.manual_seed(0)
+    ev = MODELS.build(EVAL)
+    ev.set_feature_stats(mean, std)
+    path = tmp_path / 'evaluator.pth'
+    torch.save(dict(state_dict=ev.state_dict(), meta=dict()), path)
+    return ev.eval(), str(path)
+
+
+def test_generation_metric_matches_hand_embedded_protocol(tmp_path):
+    mean, std = _stats(tmp_path)
+    ev, ckpt = _evaluator(tmp_path, mean, std)
+    g = torch.Generator().manual_seed(1)
+    other = 3 * torch.randn(40, 16, 263, generator=g) + 1  # "generated": another distribution
+    batch, samples = _batch(tmp_path, pred_from=other)
+    metric = T2MGenerationMetric(evaluator=EVAL, evaluator_checkpoint=ckpt, replications=3,
+                                 diversity_times=10, mm_num_texts=0)
+    metric.dataset_meta = {}
+    metric.process(batch, samples)
+    got = metric.compute_metrics(metric.results)
+
+    # by hand: de-normalise with the files' statistics, embed one motion at a time
+    ref = T2MMetric(replications=3, diversity_times=10, mm_num_texts=0)
+    with torch.no_grad():
+        for i, s in enumerate(samples):
+            n = s.metainfo['length']
+            raw_real = batch['inputs']['motion'][i, :n] * torch.from_numpy(std) + torch.from_numpy(mean)
+            raw_pred = other[i, :n] * torch.from_numpy(std) + torch.from_numpy(mean)
+            lengths = torch.tensor([n])
+            ref.process(None, [dict(text_embedding=ev.encode_text([s.gt_tokens])[0],
+                                    gt_motion_embedding=ev.encode_motion(raw_real[None], lengths)[0],
+                                    pred_motion_embedding=ev.encode_motion(raw_pred[None], lengths)[0])])
+    want = ref.compute_metrics(ref.results)
+    assert set(got) == set(want)
+    for key in want:
+        assert got[key] == pytest.approx(want[key], rel=1e-4, abs=1e-5), key
+    assert got['fid'] > 1e-3
+
+
+def test_generation_metric_real_motions_score_like_ground_truth(tmp_path):
+    mean, std = _stats(tmp_path)
+    _, ckpt = _evaluator(tmp_path, mean, std)
+    batch, samples = _batch(tmp_path)  # pred_motion = the real motion
+    metric = T2MGenerationMetric(evaluator=EVAL, evaluator_checkpoint=ckpt, replications=2,
+                                 diversity_times=10, mm_num_texts=0, fid_reference='same_batches')
+    metric.process(batch, samples)
+    out = metric.compute_metrics(metric.results)
+    assert out['fid'] == pytest.approx(0.0, abs=1e-3)
+    for k in (1, 2, 3):
+        assert out[f'r_precision_top{k}'] == pytest.approx(out[f'gt/r_precision_top{k}'])
+    assert out['mm_dist'] == pytest.approx(out['gt/mm_dist'], rel=1e-5)
+
+
+def test_generation_metric_errors(tmp_path):
+    mean, std = _stats(tmp_path)
+    _, ckpt = _evaluator(tmp_path, mean, std)
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        metric = T2MGenerationMetric(evaluator=EVAL, evaluator_checkpoint=str(tmp_path / 'missing.pth'))
+        metric.evaluator
+    with pytest.raises(ValueError, match='feature statistics'):
+        T2MGenerationMetric(evaluator=EVAL).evaluator  # untrained, no stats
+    with pytest.raises(ValueError, match='neither a config dict nor a .py'):
+        T2MGenerationMetric(evaluator='evaluator.yaml').evaluator
+    batch, samples = _batch(tmp_path, n=4)
+    metric = T2MGenerationMetric(evaluator=EVAL, evaluator_checkpoint=ckpt)
+    samples[2].pred_motion = samples[2].pred_motion.clone()
+    samples[2].pred_motion[0, 5] = float('nan')
+    with pytest.raises(ValueError, match="pred_motion of sample '2' has NaN"):
+        metric.process(batch, samples)
+    batch, samples = _batch(tmp_path, n=4)
+    samples[1].set_metainfo(dict(mean_path=None))
+    with pytest.raises(KeyError, match='mean_path/std_path'):
+        metric.process(batch, samples)
+    with pytest.raises(KeyError, match='inputs\\["motion"\\]'):
+        metric.process(dict(inputs=dict()), samples)
+
+
+def _straight_motion(shared_data):
+    """A real HumanML3D feature sequence with its facing frozen (root rotation velocity 0)."""
+    path = sorted((shared_data / 'humanml3d_reference' / 'new_joint_vecs').glob('*.npy'))[0]
+    feats = np.load(path).astype(np.float32)[:40]
+    feats[:, 0] = 0.0
+    return feats
+
+
+@pytest.mark.parametrize('joints', ['left_wrist', 'root_horizontal'])
+def test_control_error_hand_computed(shared_data, tmp_path, joints):
+    real = _straight_motion(shared_data)
+    T, d = len(real), 0.01
+    pred = real.copy()
+    pred[:, 2] += d  # 1 cm more forward root velocity every frame, same facing
+    # raw features (no normalisation): frame t is displaced by t * d (the root integrates the
+    # velocities of frames 0..t-1), the root-relative wrist is unchanged
+    s = BaseDataElement(metainfo=dict(length=T))
+    s.pred_motion = torch.from_numpy(pred)
+    metric = ControlErrorMetric(control_joints=joints)
+    metric.process(dict(inputs=dict(motion=torch.from_numpy(real)[None])), [s])
+    out = metric.compute_metrics(metric.results)
+    assert out['error'] == pytest.approx(1000 * d * (T - 1) / 2, rel=1e-4)
+    assert out['error_max'] == pytest.approx(1000 * d * (T - 1), rel=1e-4)
+    assert out['error_local'] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_control_error_exact_copy_and_bad_names(shared_data):
+    real = _straight_motion(shared_data)
+    s = BaseDataElement(metainfo=dict(length=len(real)))
+    s.pred_motion = torch.from_numpy(real)
+    metric = ControlErrorMetric(control_joints=['left_wrist', 'right_foot'])
+    metric.process(dict(inputs=dict(motion=torch.from_numpy(real)[None])), [s])
+    out = metric.compute_metrics(metric.results)
+    assert out['error'] == pytest.approx(0.0, abs=1e-4)
+    with pytest.raises(KeyError, match='left_wirst'):
+        ControlErrorMetric(control_joints='left_wirst')
+    with pytest.raises(ValueError, match='no samples'):
+        ControlErrorMetric(control_joints='left_wrist').compute_metrics([])
