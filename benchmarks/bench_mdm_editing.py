@@ -52,6 +52,7 @@ def load_triplets(root: Path, split: str, num: int) -> list:
 def sources_of(root: Path, rows: list) -> list:
     return [dict(motion=np.load(root / r['source_vecs']), joints=np.load(root / r['source_joints']),
                  body_part=r['body_part'], edited_joints=r['edited_joints'], source_id=r['source_id'],
+                 source_captions=r.get('source_captions') or [],
                  data_root=str(root)) for r in rows]
 
 

@@ -63,6 +63,7 @@ def train(cfg: str, work: Path, env: dict, extra: list = ()) -> tuple:
 def test(cfg: str, ckpt, out: Path, env: dict, options: list) -> tuple:
     if out.is_file():
         return json.loads(out.read_text()), 0.0
+    out.parent.mkdir(parents=True, exist_ok=True)
     seconds = run([sys.executable, 'tools/test.py', cfg, str(ckpt), '--work-dir', str(out.parent),
                    '--metrics-out', str(out), '--cfg-options', *options], env,
                   out.with_suffix('.out'))
@@ -103,13 +104,14 @@ def main() -> None:
     real = rows['MDM trained']
     cols = [('R@1', 'r_precision_top1'), ('R@2', 'r_precision_top2'), ('R@3', 'r_precision_top3'),
             ('FID', 'fid'), ('MM-Dist', 'mm_dist'), ('Diversity', 'diversity')]
-    lines = ['| motions | ' + ' | '.join(c for c, _ in cols) + ' | control error (mm), global / '
-             'root-relative |', '|---' * (len(cols) + 2) + '|']
+    lines = ['| motions | ' + ' | '.join(c for c, _ in cols) + ' | control error (mm): facing frame / '
+             'root-relative / global |', '|---' * (len(cols) + 2) + '|']
     lines.append('| real (test split) | ' + ' | '.join(
         f"{real['t2m/gt/' + k]:.3f}" if f't2m/gt/{k}' in real else '-' for _, k in cols)
         + ' | - |')
     for name, m in rows.items():
-        ctrl = (f"{m['control/error']:.1f} / {m['control/error_local']:.1f}"
+        ctrl = (f"{m.get('control/error_facing', float('nan')):.1f} / "
+                f"{m['control/error_local']:.1f} / {m['control/error']:.1f}"
                 if 'control/error' in m else '-')
         lines.append(f'| {name} | ' + ' | '.join(
             f"{m['t2m/' + k]:.3f} ± {m['t2m/' + k + '_ci95']:.3f}" for _, k in cols)

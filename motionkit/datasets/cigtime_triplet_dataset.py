@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os.path as osp
+import re
 from typing import List, Optional
 
 import numpy as np
@@ -73,6 +74,16 @@ def _npy_shape(path: str) -> tuple:
         raise ValueError(f'CigTime triplets: cannot read {path}: {err}') from err
 
 
+def format_edit_text(template: str, instruction: str, source_caption: str = '') -> str:
+    """An editor's text from ``template`` (``{instruction}``, ``{source_caption}``): the caption
+    ends with a full stop, sentences are separated by one space (config overrides on the command
+    line lose the spaces of a template)."""
+    caption = source_caption.strip().rstrip('.')
+    text = template.format(instruction=instruction.strip(),
+                           source_caption=caption + '.' if caption else '')
+    return ' '.join(re.sub(r'([.!?;])(?=[^\s.!?;])', r'\1 ', text).split())
+
+
 @DATASETS.register_module()
 class CigTimeTripletDataset(BaseDataset):
     """Corrective-instruction triplets of CigTime (Fang et al., 2024) from a triplet folder.
@@ -95,6 +106,10 @@ class CigTimeTripletDataset(BaseDataset):
         split: ``'train'``, ``'val'``, ``'test'`` or ``'all'``.
         instruction_mode: ``'all'``: every paraphrase is a caption of the target (``texts``);
             ``'first'``: only the instruction the triplet was built with.
+        text_template: How each target caption (``texts``) is written from an instruction:
+            ``'{instruction}'`` (default, CigTime's editor prompt) or with ``{source_caption}``
+            too (e.g. ``'{source_caption} {instruction}'``: one text per instruction and source
+            caption), for an editor told what the source does as well as what to change.
         min_motion_length: Shortest target kept, in feature frames (items below it are dropped
             and counted in ``filter_stats``); ``None`` keeps everything.
         pipeline, test_mode, metainfo, ...: as in :class:`mmengine.dataset.BaseDataset`.
@@ -108,6 +123,7 @@ class CigTimeTripletDataset(BaseDataset):
                  split: str = 'train',
                  pipeline: Optional[list] = None,
                  instruction_mode: str = 'all',
+                 text_template: str = '{instruction}',
                  min_motion_length: Optional[int] = None,
                  metainfo: Optional[dict] = None,
                  test_mode: bool = False,
@@ -123,6 +139,15 @@ class CigTimeTripletDataset(BaseDataset):
         self.manifest = read_triplet_manifest(data_root)
         self.split = split
         self.instruction_mode = instruction_mode
+        try:
+            text_template.format(instruction='', source_caption='')
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f'CigTimeTripletDataset: text_template {text_template!r} may only use '
+                             '{instruction} and {source_caption}') from e
+        if '{instruction}' not in text_template:
+            raise ValueError(f'CigTimeTripletDataset: text_template {text_template!r} lacks '
+                             '{instruction}')
+        self.text_template = text_template
         self.min_motion_length = min_motion_length
         self.filter_stats: dict = {}
         ann_file = osp.join(data_root, 'triplets.jsonl')
@@ -153,6 +178,15 @@ class CigTimeTripletDataset(BaseDataset):
             raise ValueError(f'{where}: body_part {rec["body_part"]!r} is not one of {BODY_PARTS}')
         if not isinstance(rec['instructions'], list) or not rec['instructions']:
             raise ValueError(f'{where}: instructions must be a non-empty list of str')
+
+    def _texts(self, instructions: List[str], source_captions: List[str], triplet: str) -> List[str]:
+        if '{source_caption}' not in self.text_template:
+            return [self.text_template.format(instruction=i) for i in instructions]
+        if not source_captions:
+            raise KeyError(f'CigTimeTripletDataset: text_template {self.text_template!r} needs '
+                           f'source captions, but triplet {triplet!r} has none')
+        return [format_edit_text(self.text_template, i, c)
+                for i in instructions for c in source_captions]
 
     def load_data_list(self) -> List[dict]:
         """One entry per triplet of the split; file shapes are checked from the ``.npy`` headers."""
@@ -200,6 +234,7 @@ class CigTimeTripletDataset(BaseDataset):
             instructions = list(rec['instructions'])
             used = rec['instruction']
             captions = [used] if self.instruction_mode == 'first' else instructions
+            captions = self._texts(captions, list(rec.get('source_captions') or []), rec['id'])
             data_list.append(dict(
                 motion_id=rec['id'], sample_id=rec['id'], triplet_id=rec['id'],
                 motion_path=paths['target_vecs'], joints_path=paths['target_joints'],

@@ -62,6 +62,20 @@ def test_relative_data_root(triplet_root, monkeypatch):
     assert np.load(ds.get_data_info(0)['motion_path']).shape[-1] == 263
 
 
+def test_text_template_with_source_caption(triplet_root):
+    rec = _records(triplet_root)[0]
+    info = _build(triplet_root, 'all', pipeline=[],
+                  text_template='{source_caption}{instruction}').get_data_info(0)
+    texts = [t['caption'] for t in info['texts']]
+    assert len(texts) == len(rec['instructions']) * len(rec['source_captions'])
+    caption = rec['source_captions'][0].strip().rstrip('.')
+    assert texts[0] == f"{caption}. {rec['instructions'][0]}"
+    with pytest.raises(ValueError, match='lacks'):
+        _build(triplet_root, 'all', pipeline=[], text_template='{source_caption}')
+    with pytest.raises(ValueError, match='may only use'):
+        _build(triplet_root, 'all', pipeline=[], text_template='{instruction} {target}')
+
+
 def test_pair_pipeline_test_mode(triplet_root):
     ds = _build(triplet_root, 'all', TEST_PIPELINE, test_mode=True)
     out = ds[0]

@@ -162,7 +162,11 @@ class ControlErrorMetric(BaseMetric):
     * ``error_local``: root-relative positions (what the controlled features fix directly: for a
       joint, HumanML3D's root-relative position block; the rest of the global error comes from the
       generated root trajectory);
-    * ``error_max``: the largest global error of any frame.
+    * ``error_max``: the largest global error of any frame;
+    * ``error_facing`` (joints other than the root, HumanML3D-style features): the positions in
+      the root's facing frame (the ``ric`` block), which the controlled features fix exactly, so
+      this is ~0 for a model that keeps its control; global and root-relative errors add the
+      generated root trajectory and facing.
 
     Args:
         control_joints: joint or body-part names (``'left_wrist'``, ``'right_foot'``), or
@@ -186,6 +190,10 @@ class ControlErrorMetric(BaseMetric):
         self.root_xz_only = parts == ['root_horizontal']
         names = ['root' if p == 'root_horizontal' else p for p in parts]
         self.joints = body_part_joints(self.rep.skeleton, names)
+        ric = getattr(self.rep, 'blocks', {}).get('ric')
+        # the ric block holds joints 1..J-1 (x, y, z each) in the root's facing frame
+        self.ric_cols = None if ric is None else [
+            ric.start + 3 * (j - 1) + k for j in self.joints if j > 0 for k in range(3)]
         self.pred_key = pred_key
         self._stats_cache: dict = {}
 
@@ -203,14 +211,18 @@ class ControlErrorMetric(BaseMetric):
                 gp, gr = gp[..., [0, 2]], gr[..., [0, 2]]
             err = np.linalg.norm(gp - gr, axis=-1) * 1000.0  # (T, K) mm
             err_local = np.linalg.norm(local_p - local_r, axis=-1) * 1000.0
-            self.results.append(dict(error=float(err.mean()), error_local=float(err_local.mean()),
-                                     error_max=float(err.max()), frames=len(err)))
+            entry = dict(error=float(err.mean()), error_local=float(err_local.mean()),
+                         error_max=float(err.max()), frames=len(err))
+            if self.ric_cols:
+                diff = (pred[:, self.ric_cols] - real[:, self.ric_cols]).reshape(len(pred), -1, 3)
+                entry['error_facing'] = float(np.linalg.norm(diff, axis=-1).mean() * 1000.0)
+            self.results.append(entry)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:
             raise ValueError('ControlErrorMetric: no samples were processed')
         w = np.array([r['frames'] for r in results], dtype=np.float64)
-        out = {k: float(np.average([r[k] for r in results], weights=w))
-               for k in ('error', 'error_local')}
+        keys = ['error', 'error_local'] + (['error_facing'] if 'error_facing' in results[0] else [])
+        out = {k: float(np.average([r[k] for r in results], weights=w)) for k in keys}
         out['error_max'] = float(max(r['error_max'] for r in results))
         return out

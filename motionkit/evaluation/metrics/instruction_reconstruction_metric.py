@@ -104,6 +104,9 @@ class InstructionReconstructionMetric(BaseMetric):
                     edited_joints=list(get_field(sample, 'edited_joints', 'InstructionReconstructionMetric',
                                                  required=False) or []),
                     source_id=get_field(sample, 'source_id', 'InstructionReconstructionMetric'),
+                    source_captions=list(get_field(sample, 'gt_source_captions',
+                                                   'InstructionReconstructionMetric',
+                                                   required=False) or []),
                     data_root=meta.get('data_root') if hasattr(meta, 'get') else None,
                     source_motion_path=meta.get('source_motion_path') if hasattr(meta, 'get') else None)
 

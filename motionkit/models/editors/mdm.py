@@ -107,6 +107,9 @@ class MDM(BaseModel):
             Gaussian diffusion, the scheduler's own grid for flow matching).
         edit_num_inference_steps: Reverse steps of :meth:`edit` (50, CigTime's budget).
         edit_strength: Default ``strength`` of :meth:`edit` (1: from pure noise, as MDM).
+        edit_text_template: The text :meth:`edit_instructions` conditions on:
+            ``'{instruction}'`` (CigTime) or with ``{source_caption}`` (the source's first
+            caption), matching the ``text_template`` the editor was trained with.
         lambda_vel: Weight of the feature-velocity loss (0).
         lambda_fc: Weight of the foot-contact loss (0): predicted foot velocities (from the
             features' local-velocity block, denormalised) are pushed to 0 on frames where the
@@ -134,6 +137,7 @@ class MDM(BaseModel):
                  num_inference_steps: Optional[int] = None,
                  edit_num_inference_steps: int = 50,
                  edit_strength: float = 1.0,
+                 edit_text_template: str = '{instruction}',
                  lambda_vel: float = 0.0,
                  lambda_fc: float = 0.0,
                  representation: Optional[str] = 'HumanML3DFeatures',
@@ -162,6 +166,7 @@ class MDM(BaseModel):
         if not 0.0 < edit_strength <= 1.0:
             raise ValueError(f'edit_strength must lie in (0, 1], got {edit_strength}')
         self.edit_strength = edit_strength
+        self.edit_text_template = edit_text_template
         self.lambda_vel = lambda_vel
         self.lambda_fc = lambda_fc
         self.mask_frames = mask_frames
@@ -508,6 +513,7 @@ class MDM(BaseModel):
 
         Args:
             sources: dicts with ``motion`` ``(T-1, D)`` raw features and ``body_part``; optional
+                ``source_captions`` (for ``edit_text_template`` with ``{source_caption}``);
                 ``data_root`` whose ``Mean.npy`` / ``Std.npy`` normalise when the model carries no
                 statistics of its own.
             instructions: one text per source.
@@ -554,8 +560,20 @@ class MDM(BaseModel):
             elif part != 'whole_body':
                 raise ValueError(f"MDM.edit_instructions: body_part must be 'upper_body', 'lower_body' "
                                  f"or 'whole_body', got {part!r} (source {src.get('source_id', '?')})")
+        from motionkit.datasets.cigtime_triplet_dataset import format_edit_text
+        texts = []
+        for src, ins in zip(sources, instructions):
+            if '{source_caption}' in self.edit_text_template:
+                caps = src.get('source_captions') or []
+                if not caps:
+                    raise KeyError(f'MDM.edit_instructions: edit_text_template '
+                                   f'{self.edit_text_template!r} needs source_captions, source '
+                                   f'{src.get("source_id", "?")!r} has none')
+                texts.append(format_edit_text(self.edit_text_template, ins, caps[0]))
+            else:
+                texts.append(format_edit_text(self.edit_text_template, ins))
         steps = min(50, num_inference_steps or self.edit_num_inference_steps)
-        out = self.edit(x, keep, list(instructions), lengths=lengths, post_blend=True,
+        out = self.edit(x, keep, texts, lengths=lengths, post_blend=True,
                         num_inference_steps=steps, generator=generator)
         raw = out * std + mean
         joints = self.representation.decode(raw)

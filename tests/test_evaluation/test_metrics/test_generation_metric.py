@@ -141,6 +141,18 @@ def test_control_error_hand_computed(shared_data, tmp_path, joints):
     assert out['error'] == pytest.approx(1000 * d * (T - 1) / 2, rel=1e-4)
     assert out['error_max'] == pytest.approx(1000 * d * (T - 1), rel=1e-4)
     assert out['error_local'] == pytest.approx(0.0, abs=1e-3)
+    if joints == 'left_wrist':
+        assert out['error_facing'] == pytest.approx(0.0, abs=1e-6)
+        # a wrist moved 2 cm up in the facing frame moves it 2 cm everywhere
+        pred2 = real.copy()
+        wrist = 4 + 3 * (20 - 1) + 1  # ric block, joint 20 (left_wrist), y
+        pred2[:, wrist] += 0.02
+        s.pred_motion = torch.from_numpy(pred2)
+        metric = ControlErrorMetric(control_joints=joints)
+        metric.process(dict(inputs=dict(motion=torch.from_numpy(real)[None])), [s])
+        out = metric.compute_metrics(metric.results)
+        for key in ('error', 'error_local', 'error_facing', 'error_max'):
+            assert out[key] == pytest.approx(20.0, rel=1e-4), key
 
 
 def test_control_error_exact_copy_and_bad_names(shared_data):

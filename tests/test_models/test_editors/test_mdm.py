@@ -1,6 +1,8 @@
 """MDM: denoiser shapes, loss, CFG, swappable samplers, editing exactness."""
 import copy
 
+import numpy as np
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -284,3 +286,33 @@ def test_paper_configs_build_at_paper_size_on_meta(name, dim):
     per_layer = 4 * 512 * 512 + 4 * 512 + 2 * 512 * 1024 + 1024 + 512 + 4 * 512
     others = (dim * 512 + 512) + (512 * dim + dim) + 2 * (512 * 512 + 512) + (512 * 512 + 512)
     assert sum(p.numel() for p in model.parameters()) == 8 * per_layer + others
+
+
+def test_edit_instructions_texts_masks_and_joints(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / 'Mean.npy', np.zeros(263, np.float32))
+    np.save(tmp_path / 'Std.npy', np.ones(263, np.float32))
+    m = build(edit_text_template='{source_caption}{instruction}')
+    seen = {}
+    edit = m.edit
+
+    def spy(x, keep, texts, **kw):
+        seen.update(texts=texts, keep=keep, kw=kw)
+        return edit(x, keep, texts, **kw)
+
+    m.edit = spy
+    sources = [dict(motion=rng.normal(size=(20, 263)).astype(np.float32), body_part='upper_body',
+                    data_root=str(tmp_path), source_captions=['a person waves.']),
+               dict(motion=rng.normal(size=(16, 263)).astype(np.float32), body_part='lower_body',
+                    data_root=str(tmp_path), source_captions=['a person walks'])]
+    out = m.edit_instructions(sources, ['raise your hand higher', 'take bigger steps'])
+    assert seen['texts'] == ['a person waves. raise your hand higher',
+                             'a person walks. take bigger steps']
+    upper_keep = body_part_keep_mask(HumanML3DFeatures(), 'upper_body')
+    assert torch.equal(seen['keep'][0, 0], upper_keep)
+    assert torch.equal(seen['keep'][1, 0], body_part_keep_mask(HumanML3DFeatures(), 'lower_body'))
+    assert seen['kw']['post_blend'] and seen['kw']['num_inference_steps'] <= 50
+    assert [o.shape for o in out] == [(20, 22, 3), (16, 22, 3)]
+    del sources[0]['source_captions']
+    with pytest.raises(KeyError, match='needs source_captions'):
+        m.edit_instructions(sources, ['a', 'b'])
