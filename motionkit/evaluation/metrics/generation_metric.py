@@ -170,7 +170,7 @@ class ControlErrorMetric(BaseMetric):
 
     Args:
         control_joints: joint or body-part names (``'left_wrist'``, ``'right_foot'``), or
-            ``'root_horizontal'`` (scored on the root joint's xz trajectory).
+            ``'root_horizontal'`` (scored on the root joint's xz trajectory), or a list.
         representation: registered feature representation (``'HumanML3DFeatures'``).
         pred_key: field of the generated motion.
     """
@@ -187,9 +187,12 @@ class ControlErrorMetric(BaseMetric):
         parts = [control_joints] if isinstance(control_joints, str) else list(control_joints)
         if not parts:
             raise ValueError('ControlErrorMetric: control_joints is empty')
-        self.root_xz_only = parts == ['root_horizontal']
-        names = ['root' if p == 'root_horizontal' else p for p in parts]
-        self.joints = body_part_joints(self.rep.skeleton, names)
+        # 'root_horizontal' is scored on the root's xz trajectory (its height is not controlled)
+        self.root_xz = 'root_horizontal' in parts
+        names = [p for p in parts if p != 'root_horizontal']
+        self.joints = body_part_joints(self.rep.skeleton, names) if names else []
+        if self.root_xz and 0 in self.joints:
+            self.root_xz = False  # the root is scored in 3D anyway
         ric = getattr(self.rep, 'blocks', {}).get('ric')
         # the ric block holds joints 1..J-1 (x, y, z each) in the root's facing frame
         self.ric_cols = None if ric is None else [
@@ -204,13 +207,14 @@ class ControlErrorMetric(BaseMetric):
             pj = np.asarray(self.rep.decode(pred), dtype=np.float64)
             rj = np.asarray(self.rep.decode(real), dtype=np.float64)
             # joint 0 is every skeleton's root (motionkit.motion.skeletons)
-            local_p = pj[:, self.joints] - pj[:, :1]
-            local_r = rj[:, self.joints] - rj[:, :1]
-            gp, gr = pj[:, self.joints], rj[:, self.joints]
-            if self.root_xz_only:
-                gp, gr = gp[..., [0, 2]], gr[..., [0, 2]]
-            err = np.linalg.norm(gp - gr, axis=-1) * 1000.0  # (T, K) mm
-            err_local = np.linalg.norm(local_p - local_r, axis=-1) * 1000.0
+            err = np.linalg.norm(pj[:, self.joints] - rj[:, self.joints], axis=-1)  # (T, K)
+            err_local = np.linalg.norm((pj[:, self.joints] - pj[:, :1])
+                                       - (rj[:, self.joints] - rj[:, :1]), axis=-1)
+            if self.root_xz:
+                root = np.linalg.norm(pj[:, :1, [0, 2]] - rj[:, :1, [0, 2]], axis=-1)
+                err = np.concatenate([root, err], axis=1)
+                err_local = np.concatenate([np.zeros_like(root), err_local], axis=1)
+            err, err_local = err * 1000.0, err_local * 1000.0  # mm
             entry = dict(error=float(err.mean()), error_local=float(err_local.mean()),
                          error_max=float(err.max()), frames=len(err))
             if self.ric_cols:

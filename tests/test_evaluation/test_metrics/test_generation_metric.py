@@ -167,3 +167,24 @@ def test_control_error_exact_copy_and_bad_names(shared_data):
         ControlErrorMetric(control_joints='left_wirst')
     with pytest.raises(ValueError, match='no samples'):
         ControlErrorMetric(control_joints='left_wrist').compute_metrics([])
+
+
+def test_root_and_joint_control_fixes_the_global_position(shared_data):
+    """PriorMDM's controlled features of ['root_horizontal', 'left_wrist'] determine the wrist's
+    global position: any change to the other features leaves it in place."""
+    from motionkit.models.editors.editing import joint_control_mask
+    from motionkit.motion import HumanML3DFeatures
+    path = sorted((shared_data / 'humanml3d_reference' / 'new_joint_vecs').glob('*.npy'))[0]
+    real = np.load(path).astype(np.float32)[:40]
+    keep = joint_control_mask(HumanML3DFeatures(), ['root_horizontal', 'left_wrist']).numpy()
+    pred = real + np.where(keep, 0.0, np.random.default_rng(0).normal(size=real.shape)).astype(np.float32)
+    s = BaseDataElement(metainfo=dict(length=len(real)))
+    s.pred_motion = torch.from_numpy(pred)
+    for joints, free in ((['root_horizontal', 'left_wrist'], False), ('left_wrist', True)):
+        metric = ControlErrorMetric(control_joints=joints)
+        metric.process(dict(inputs=dict(motion=torch.from_numpy(real)[None])), [s])
+        out = metric.compute_metrics(metric.results)
+        if free:  # scored on the wrist alone: its facing-frame position is exact
+            assert out['error_facing'] == pytest.approx(0.0, abs=1e-4)
+        else:  # root xz and the wrist: exact, in mm
+            assert out['error'] < 1e-3 and out['error_max'] < 1e-3
