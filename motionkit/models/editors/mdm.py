@@ -243,7 +243,7 @@ class MDM(BaseModel):
             text_emb = text_emb * (~uncond.to(text_emb.device)).to(text_emb.dtype)[:, None]
         cond = self.time_embed(timestep_embedding(timesteps.to(x_t.device), self.latent_dim)) \
             + self.embed_text(text_emb)
-        tokens = torch.cat([cond[:, None], self.input_process(x_t)], dim=1)
+        tokens = torch.cat([cond[:, None], self.embed_frames(x_t)], dim=1)
         tokens = self.positional_encoding(tokens)
         key_padding = None
         if self.mask_frames and mask is not None:
@@ -251,6 +251,10 @@ class MDM(BaseModel):
                                      ~mask.bool().to(x_t.device)], dim=1)
         out = self.transformer(tokens, src_key_padding_mask=key_padding)
         return self.output_process(out[:, 1:])
+
+    def embed_frames(self, x_t: torch.Tensor) -> torch.Tensor:
+        """Per-frame input tokens ``(B, T, latent_dim)`` (subclass hook: extra conditions)."""
+        return self.input_process(x_t)
 
     def prepare_denoiser_input(self, x_t: torch.Tensor, x0: Optional[torch.Tensor]) -> torch.Tensor:
         """Hook for subclasses that feed part of the clean motion (PriorMDM); identity here."""

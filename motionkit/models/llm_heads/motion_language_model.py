@@ -58,7 +58,9 @@ class MotionLanguageModel(BaseModule):
         lora: ``dict(r=8, alpha=16, dropout=0.05, target_modules=None)``.
         template: a preset of :data:`PROMPT_TEMPLATES` or a format string.
         max_length: longest prompt + response in tokens (prompts are cut from the left).
-        generation_cfg: ``generate`` arguments (default greedy, 32 new tokens).
+        generation_cfg: ``generate`` arguments (default greedy, 32 new tokens), plus
+            ``stop_text``: the response ends before the first occurrence of this text (e.g.
+            ``'\n'`` for an in-context prompt, where a pretrained LM goes on with another example).
         init_device: ``'meta'`` builds without memory (paper-scale configs).
     """
 
@@ -94,6 +96,7 @@ class MotionLanguageModel(BaseModule):
         self.max_length = int(max_length)
         self.generation_cfg = dict(max_new_tokens=32, num_beams=1, do_sample=False)
         self.generation_cfg.update(generation_cfg or {})
+        self.stop_text = self.generation_cfg.pop('stop_text', None)
         self.init_device = init_device
         self._word_level = False
         self._vocab: Optional[List[str]] = None
@@ -152,7 +155,8 @@ class MotionLanguageModel(BaseModule):
         if kind == 'pretrained':
             import os
             from transformers import AutoTokenizer
-            path = os.path.expanduser(str(cfg.pop('path')))
+            from .backbones import resolve_pretrained_path
+            path = resolve_pretrained_path(cfg.pop('path'))
             if not os.path.isdir(path):
                 raise FileNotFoundError(f'MotionLanguageModel: tokenizer directory not found: {path}')
             tok = AutoTokenizer.from_pretrained(path, **cfg)
@@ -316,6 +320,8 @@ class MotionLanguageModel(BaseModule):
         texts = self.tokenizer.batch_decode(out, skip_special_tokens=True)
         if self._word_level:
             texts = [detokenize(t) for t in texts]
+        if self.stop_text:
+            texts = [t.strip().split(self.stop_text)[0] for t in texts]
         return [t.strip() for t in texts]
 
     # ------------------------------------------------------------------ adapters

@@ -83,3 +83,47 @@ def test_missing_tokenizer_checkpoint_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER, llm=llm,
                           tokenizer_checkpoint=str(tmp_path / 'nope.pth')))
+
+
+def test_in_context_examples_fill_the_fig4_prompt(tmp_path, cigtime_work_dir):
+    import json
+    import numpy as np
+    from motionkit.datasets.transforms.processing import load_mean_std
+    root = cigtime_work_dir / 'triplets'
+    init_default_scope('motionkit')
+    base = _generator(tmp_path)  # for its tokenizer checkpoint and LM settings
+    ckpt = str(tmp_path / 'tok.pth')
+    llm = dict(type='MotionLanguageModel', backbone=dict(preset='tiny-llama'),
+               tokenizer=dict(type='word_level', corpus=[str(root / 'triplets.jsonl')]),
+               motion_token_strategy='text', codebook_size=16, template='cigtime_icl',
+               generation_cfg=dict(max_new_tokens=4))
+    model = MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER, llm=llm,
+                              tokenizer_checkpoint=ckpt, data_preprocessor=dict(type='BaseDataPreprocessor'),
+                              in_context=dict(data_root=str(root), num_examples=2, seed=0)))
+    inputs, samples = _batch()
+    prompts = model(inputs, samples, mode='tensor')
+    rows = [json.loads(line) for line in (root / 'triplets.jsonl').read_text().splitlines()]
+    train = [r for r in rows if r['split'] == 'train']
+    examples = model.examples
+    assert examples.count('Instruction: ') == 2 and all(p.count('Source motion:') == 3 for p in prompts)
+    assert all(p.startswith('You are a motion coach') and p.endswith('Instruction:') for p in prompts)
+    # the examples are training triplets of different edit operations, tokenised like the inputs
+    used = [r for r in train if f"Instruction: {r['instruction']}\n" in examples]
+    assert len({r['edit'] for r in used}) >= 2
+    mean, std = load_mean_std(str(root / 'Mean.npy'), str(root / 'Std.npy'))
+
+    def codes(r):
+        x = torch.as_tensor((np.load(root / r['source_vecs']) - mean) / std, dtype=torch.float32)[None]
+        ids, _ = model._motion_codes(x, torch.tensor([x.shape[1]]))
+        return model.llm.motion_text(ids[0])
+
+    # (several triplets may share an instruction text: one of them is the example)
+    assert any(f'Source motion: {codes(r)}\n' in examples for r in used)
+    assert model(inputs, samples, mode='tensor') == prompts  # built once, reused
+    with pytest.raises(ValueError, match='examples'):
+        MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER,
+                          llm=dict(llm, template='cigtime'), tokenizer_checkpoint=ckpt,
+                          in_context=dict(data_root=str(root))))
+    with pytest.raises(KeyError, match='data_root'):
+        MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER, llm=llm,
+                          tokenizer_checkpoint=ckpt, in_context=dict(num_examples=2)))

@@ -137,3 +137,24 @@ def test_bad_arguments_are_named():
         _lm(backbone=dict(pretrained='/nonexistent/llama'), tokenizer=None)
     with pytest.raises(ValueError, match='neither a preset'):
         _lm(template='no fields here')
+
+
+def test_pretrained_alias_resolves_to_the_local_conversion(monkeypatch, tmp_path):
+    import os
+    import motionkit.hub.convert_gguf as conv
+    from motionkit.models.llm_heads.backbones import resolve_pretrained_path
+    monkeypatch.setattr(conv, 'ensure_smollm2', lambda: tmp_path / 'SmolLM2-135M-Instruct')
+    assert resolve_pretrained_path('smollm2-135m-instruct') == str(tmp_path / 'SmolLM2-135M-Instruct')
+    assert resolve_pretrained_path('SmolLM2-135M-Instruct') == str(tmp_path / 'SmolLM2-135M-Instruct')
+    assert resolve_pretrained_path('~/models/x') == os.path.expanduser('~/models/x')
+
+
+def test_stop_text_cuts_the_response():
+    from motionkit.registry import MODELS
+    m = MODELS.build(dict(type='MotionLanguageModel', backbone=dict(preset='tiny-llama'),
+                          tokenizer=dict(type='word_level', extra_texts=['a b c']),
+                          codebook_size=8, generation_cfg=dict(max_new_tokens=2, stop_text='b')))
+    assert m.stop_text == 'b' and 'stop_text' not in m.generation_cfg
+    m.lm.generate = lambda **kw: m.tokenizer(['a b c'], return_tensors='pt')['input_ids']
+    m.is_seq2seq = True  # return the ids above as they are
+    assert m.generate(['x']) == ['a']
