@@ -8,7 +8,8 @@ hand; see projects/cigtime/README.md):
 1. ``triplets``   tools/data/build_cigtime_triplets.py: (source, instruction, target) triplets from
                   SynthMotion programs edited by SynthMotion's exact edit operators;
 2. ``tokenizer``  tools/train.py: the tiny motion VQ-VAE on the triplets' motions;
-   ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor;
+   ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor that also reads the
+                  source (SourceConditionedMDM);
 3. ``cigtime``    tools/train.py: the tiny language model fine-tuned on the triplets (CigTime);
    ``caption``    tools/train.py: the caption-of-target baseline;
    (two training stages at a time, each as soon as the tokenizer it needs is trained)
@@ -47,7 +48,7 @@ METHODS = {
 }
 TRAIN_STAGES = {
     'tokenizer': 'vqvae_tiny_1xb32-2k_cigtime-synthmotion.py',
-    'editor': 'mdm-editor_tiny_1xb32-1k_synthmotion.py',
+    'editor': 'mdm-source-editor_tiny_1xb32-1k_synthmotion.py',
     'cigtime': 'cigtime_tiny_1xb32-1.5k_synthmotion.py',
     'caption': 'caption-of-target_tiny_1xb32-1.5k_synthmotion.py',
 }
