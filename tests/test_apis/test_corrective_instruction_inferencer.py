@@ -69,8 +69,8 @@ def trained(cigtime_cfg):
         opt.step()
     model.eval()
     texts = [s.pred_instruction for s in model.test_step(batch)]
-    # memorised (words outside the train-split vocabulary drop out, 'sit-down' comes back as
-    # 'sit - down'): four different texts, so a pair fed wrongly would be answered wrongly
+    # memorised (words outside the train-split vocabulary drop out): four different texts, so a
+    # pair fed wrongly would be answered wrongly
     gts = [detokenize(' '.join(split_words(s.gt_instruction))) for s in batch['data_samples']]
     assert len(set(texts)) == 4 and sum(t == g for t, g in zip(texts, gts)) >= 3, (texts, gts)
     return inferencer, [_paths(s) for s in batch['data_samples']], texts

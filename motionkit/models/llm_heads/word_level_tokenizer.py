@@ -26,8 +26,10 @@ def split_words(text: str) -> List[str]:
 
 def detokenize(text: str) -> str:
     """Undo the spaces the word-level decoder puts before punctuation (``"arm , higher ."`` ->
-    ``"arm, higher."``; ``"don ' t"`` -> ``"don't"``)."""
+    ``"arm, higher."``; ``"don ' t"`` -> ``"don't"``; ``"sit - down"`` -> ``"sit-down"``: the
+    pre-tokenizer splits hyphenated words, and instruction text has no spaced dashes)."""
     text = re.sub(r"\s*'\s*", "'", text)
+    text = re.sub(r'(?<=\w)\s*-\s*(?=\w)', '-', text)
     text = re.sub(r'\s+([,.!?;:])', r'\1', text)
     return text.strip()
 

@@ -105,6 +105,7 @@ def test_word_vocab_is_deterministic_and_travels_with_the_weights(tmp_path):
     assert vocab == ['<pad>', '<s>', '</s>', '<unk>', '!', ',', 'arm', 'higher', 'raise', 'your', '0', '1', '2']
     assert split_words("Don't stop.") == ['don', "'", 't', 'stop', '.']
     assert detokenize("don ' t stop , now .") == "don't stop, now."
+    assert detokenize('finish with a sit - down , then a t - pose') == 'finish with a sit-down, then a t-pose'
     lm = _lm(tokenizer=dict(type='word_level', corpus=[str(corpus)], splits=('train', )))
     ids = lm.tokenizer('raise your arm', add_special_tokens=False)['input_ids']
     assert lm.tokenizer.decode(ids) == 'raise your arm'
