@@ -51,7 +51,7 @@ val_evaluator = None
 # SynthMotion build: train it first (configs/t2m_evaluator/t2m-evaluator_tiny_1xb32-2k_synthmotion.py)
 # and point t2m_evaluator_checkpoint at its weights, e.g.
 #   --cfg-options test_evaluator.0.evaluator_checkpoint=work_dirs/t2m-evaluator_tiny/iter_2000.pth
-# SynthMotion's test split has ~150 motions: 4 batches of 32 per replication, 100 diversity pairs.
+# SynthMotion's test split has 141 motions: 4 batches of 32 per replication, 100 diversity pairs.
 t2m_evaluator_checkpoint = 'work_dirs/t2m-evaluator_tiny_1xb32-2k_synthmotion/iter_2000.pth'
 t2m_generation_metric = dict(
     type='T2MGenerationMetric',
