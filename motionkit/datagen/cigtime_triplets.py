@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import string
 from pathlib import Path
@@ -96,10 +97,12 @@ def _placeholders(template: str) -> set:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def parse_paraphrases(reply: str, allowed_fields: set) -> list:
+def parse_paraphrases(reply: str, allowed_fields: set, max_words: int = 15) -> list:
     """Turn an LLM reply into instruction templates: one per line; list markers, numbering and
-    quotes are stripped; lines naming fields outside ``allowed_fields`` or with broken braces are
-    dropped."""
+    quotes are stripped. Dropped: lines naming fields outside ``allowed_fields`` or with broken
+    braces, lines longer than ``max_words`` words (the request asks for fewer; longer lines are the
+    model talking about its answer), lines with a placeholder name left outside its braces (e.g.
+    ``new_turn_side``) and lines still holding quotation marks (several answers run together)."""
     out = []
     for line in reply.splitlines():
         text = line.strip().lstrip('-*•').strip()
@@ -113,6 +116,9 @@ def parse_paraphrases(reply: str, allowed_fields: set) -> list:
         except ValueError:
             continue
         if fields - set(allowed_fields):
+            continue
+        bare = re.sub(r'\{[^{}]*\}', ' ', text)
+        if len(bare.split()) > max_words or '"' in bare or re.search(r'[A-Za-z]_[A-Za-z]', bare):
             continue
         out.append(text)
     return out

@@ -197,6 +197,12 @@ class FakeLLM:
 def test_llm_instruction_source(tmp_path, sm_cache):
     assert parse_paraphrases('1) Hold {new_hand} up\n* "Go"\n{x} bad\nok then', {'new_hand'}) == \
         ['Hold {new_hand} up', 'ok then']
+    # what SmolLM2-135M actually answered (tools/serve_llm.py --smollm2): meta-commentary, a
+    # placeholder without its braces, two answers run together
+    reply = ('The first one is a variation of the original instruction, but with a different '
+             'wording and a different emphasis.\nCurve to the new_turn_side\n'
+             'Speed up your steps" - "Speed up your steps\nturn to the {new_turn_side} while walking')
+    assert parse_paraphrases(reply, {'new_turn_side'}) == ['turn to the {new_turn_side} while walking']
     llm = FakeLLM()
     out = build_cigtime_triplets(tmp_path / 'llm', 12, seed=0, instruction_source='llm', client=llm,
                                  progress=False, synthmotion_cache_dir=sm_cache)
