@@ -34,19 +34,16 @@ def _meta(sample) -> dict:
     return dict(sample)
 
 
-def _stats(meta: dict, metric: str, cache: dict) -> tuple:
+def _stats(meta: dict, metric: str) -> tuple:
     paths = (meta.get('mean_path'), meta.get('std_path'))
     if not all(paths):
         raise KeyError(f'{metric}: sample {meta.get("sample_id", "?")!r} is normalised but names no '
                        'mean_path/std_path in its metainfo (keep them in PackMotionInputs meta_keys)')
-    if paths not in cache:
-        from motionkit.datasets.transforms.processing import load_mean_std
-        cache[paths] = load_mean_std(*paths)
-    return cache[paths]
+    from motionkit.datasets.transforms.processing import load_mean_std  # cached per process
+    return load_mean_std(*paths)
 
 
-def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: str,
-                    cache: dict) -> tuple:
+def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: str) -> tuple:
     """``(pred, real)`` raw ``(T, D)`` float32 features of sample ``index`` of a test batch.
 
     ``real`` is ``data_batch['inputs']['motion'][index]`` cut to the sample's ``length``; both are
@@ -68,7 +65,7 @@ def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: 
                          f'({len(real)}) of sample {meta.get("sample_id", "?")!r}')
     pred, real = pred[:n], real[:n]
     if meta.get('normalized') or meta.get('pred_motion_normalized'):
-        mean, std = _stats(meta, metric, cache)
+        mean, std = _stats(meta, metric)
         if meta.get('normalized'):
             real = real * std + mean
         if meta.get('pred_motion_normalized'):
@@ -109,7 +106,6 @@ class T2MGenerationMetric(T2MMetric):
         self._evaluator = None
         self.evaluator_checkpoint = evaluator_checkpoint
         self.motion_key = motion_key
-        self._stats_cache: dict = {}
 
     @property
     def evaluator(self):
@@ -128,7 +124,7 @@ class T2MGenerationMetric(T2MMetric):
         preds, reals, tokens, sent_lens = [], [], [], []
         for i, sample in enumerate(data_samples):
             pred, real = raw_motion_pair(data_batch, i, sample, self.motion_key,
-                                         'T2MGenerationMetric', self._stats_cache)
+                                         'T2MGenerationMetric')
             # the T2M loaders cut every motion to a multiple of the evaluator's unit length
             n = len(pred) - len(pred) % ev.unit_length
             if n == 0:
@@ -198,12 +194,11 @@ class ControlErrorMetric(BaseMetric):
         self.ric_cols = None if ric is None else [
             ric.start + 3 * (j - 1) + k for j in self.joints if j > 0 for k in range(3)]
         self.pred_key = pred_key
-        self._stats_cache: dict = {}
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         for i, sample in enumerate(data_samples):
             pred, real = raw_motion_pair(data_batch, i, sample, self.pred_key,
-                                         'ControlErrorMetric', self._stats_cache)
+                                         'ControlErrorMetric')
             pj = np.asarray(self.rep.decode(pred), dtype=np.float64)
             rj = np.asarray(self.rep.decode(real), dtype=np.float64)
             # joint 0 is every skeleton's root (motionkit.motion.skeletons)
