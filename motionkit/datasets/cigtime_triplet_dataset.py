@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os.path as osp
 import re
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -112,6 +112,9 @@ class CigTimeTripletDataset(BaseDataset):
             caption), for an editor told what the source does as well as what to change.
         min_motion_length: Shortest target kept, in feature frames (items below it are dropped
             and counted in ``filter_stats``); ``None`` keeps everything.
+        body_parts: Keep only triplets of these body parts (e.g. ``('upper_body',
+            'lower_body')`` for a body-part editor, which never edits the whole body); the others
+            are counted in ``filter_stats``. ``None`` keeps every body part.
         pipeline, test_mode, metainfo, ...: as in :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -125,6 +128,7 @@ class CigTimeTripletDataset(BaseDataset):
                  instruction_mode: str = 'all',
                  text_template: str = '{instruction}',
                  min_motion_length: Optional[int] = None,
+                 body_parts: Optional[Sequence[str]] = None,
                  metainfo: Optional[dict] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
@@ -149,6 +153,12 @@ class CigTimeTripletDataset(BaseDataset):
                              '{instruction}')
         self.text_template = text_template
         self.min_motion_length = min_motion_length
+        if body_parts is not None:
+            if isinstance(body_parts, str) or not body_parts or any(p not in BODY_PARTS for p in body_parts):
+                raise ValueError(f'CigTimeTripletDataset: body_parts must be a non-empty list of '
+                                 f'{BODY_PARTS}, got {body_parts!r}')
+            body_parts = tuple(body_parts)
+        self.body_parts = body_parts
         self.filter_stats: dict = {}
         ann_file = osp.join(data_root, 'triplets.jsonl')
         if not osp.isfile(ann_file):
@@ -194,7 +204,7 @@ class CigTimeTripletDataset(BaseDataset):
         dim = self._metainfo['feature_dim']
         nj = self._metainfo['num_joints']
         data_list, seen = [], set()
-        too_short = 0
+        too_short = other_part = 0
         with open(self.ann_file, encoding='utf-8') as f:
             lines = f.readlines()
         for line_no, line in enumerate(lines, 1):
@@ -210,6 +220,9 @@ class CigTimeTripletDataset(BaseDataset):
                                  f'{rec["id"]!r}')
             seen.add(rec['id'])
             if self.split != 'all' and rec['split'] != self.split:
+                continue
+            if self.body_parts is not None and rec['body_part'] not in self.body_parts:
+                other_part += 1
                 continue
             paths = {k: osp.join(root, rec[k]) for k in ('source_vecs', 'target_vecs',
                                                           'source_joints', 'target_joints')}
@@ -247,7 +260,8 @@ class CigTimeTripletDataset(BaseDataset):
                 edit=rec.get('edit'), editor=rec.get('editor'), split=rec['split'],
                 source_captions=list(rec.get('source_captions') or []),
                 target_captions=list(rec.get('target_captions') or []), data_root=root))
-        self.filter_stats = dict(motion_too_short=too_short) if too_short else {}
+        self.filter_stats = {k: v for k, v in (('motion_too_short', too_short),
+                                               ('other_body_part', other_part)) if v}
         if not data_list:
             raise ValueError(f'CigTimeTripletDataset: no triplet of split {self.split!r} in '
                              f'{self.ann_file} (counts in the manifest: '

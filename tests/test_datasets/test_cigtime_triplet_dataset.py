@@ -54,6 +54,20 @@ def test_split_sizes_and_keys(triplet_root):
     assert [t['caption'] for t in first['texts']] == [rec['instruction']]
 
 
+def test_body_parts_filter(triplet_root):
+    recs = _records(triplet_root)
+    parts = ('upper_body', 'lower_body')
+    ds = _build(triplet_root, 'all', pipeline=[], body_parts=parts)
+    kept = [r['id'] for r in recs if r['body_part'] in parts]
+    assert [ds.get_data_info(i)['triplet_id'] for i in range(len(ds))] == kept
+    dropped = len(recs) - len(kept)
+    assert ds.filter_stats == ({'other_body_part': dropped} if dropped else {})
+    with pytest.raises(ValueError, match='body_parts'):
+        _build(triplet_root, 'all', pipeline=[], body_parts=('arms', ))
+    with pytest.raises(ValueError, match='body_parts'):
+        _build(triplet_root, 'all', pipeline=[], body_parts='upper_body')
+
+
 def test_relative_data_root(triplet_root, monkeypatch):
     # configs name the folder relative to the working directory (work_dirs/cigtime_tiny/triplets)
     monkeypatch.chdir(triplet_root.parent)
