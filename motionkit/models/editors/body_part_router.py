@@ -1,0 +1,84 @@
+"""One editor per body part behind the editor protocol (``edit_instructions``).
+
+A body-part editor trained on one part's triplets learns that part's edits; trained on upper- and
+lower-body triplets together, the tiny SourceConditionedMDM learns neither (the lower body's large
+trajectory residuals crowd out the upper body's; numbers in docs/editors.md). The router keeps
+one editor per part and sends each source to the editor of its ``body_part``, so the
+reconstruction metric, the triplet builder and the editing benchmark use the pair as one editor.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+
+from motionkit.registry import MODELS
+
+__all__ = ['BodyPartEditorRouter']
+
+
+@MODELS.register_module()
+class BodyPartEditorRouter(torch.nn.Module):
+    """Route every source to the editor of its body part.
+
+    Args:
+        editors: ``{body part: editor}``; each editor is a ``MODELS`` config dict, the path of a
+            ``.py`` config, or ``dict(config=..., checkpoint=...)`` (the config's ``model`` with
+            the checkpoint's weights, loaded safely). Body parts are the triplets'
+            (``'upper_body'``, ``'lower_body'``, ``'whole_body'``).
+    """
+
+    exact = False
+
+    def __init__(self, editors: Dict[str, Union[dict, str]]) -> None:
+        super().__init__()
+        from motionkit.evaluation.metrics._owned_model import build_owned_model
+        if not isinstance(editors, dict) or not editors:
+            raise ValueError(f'BodyPartEditorRouter: editors must be a non-empty dict '
+                             f'{{body part: editor}}, got {editors!r}')
+        built = {}
+        for part, spec in editors.items():
+            checkpoint: Optional[str] = None
+            if isinstance(spec, dict) and 'config' in spec:
+                unknown = set(spec) - {'config', 'checkpoint'}
+                if unknown:
+                    raise KeyError(f'BodyPartEditorRouter: editor {part!r} has unknown keys '
+                                   f'{sorted(unknown)} (expected config, checkpoint)')
+                spec, checkpoint = spec['config'], spec.get('checkpoint')
+            built[part] = build_owned_model(spec, checkpoint, f'BodyPartEditorRouter[{part}]',
+                                            'edit_instructions')
+        modules = {p: e for p, e in built.items() if isinstance(e, torch.nn.Module)}
+        self.editors = torch.nn.ModuleDict(modules)
+        self._others = {p: e for p, e in built.items() if p not in modules}
+
+    def editor_for(self, part: str):
+        if part in self.editors:
+            return self.editors[part]
+        if part in self._others:
+            return self._others[part]
+        raise KeyError(f'BodyPartEditorRouter: no editor for body part {part!r} (editors: '
+                       f'{sorted(list(self.editors) + list(self._others))})')
+
+    @torch.no_grad()
+    def edit_instructions(self, sources: Sequence[dict], instructions: Sequence[str],
+                          **kwargs) -> list:
+        """Each part's sources go to its editor in one call (in their order); the results come
+        back in the order of ``sources``. ``kwargs`` go to every editor."""
+        if len(sources) != len(instructions):
+            raise ValueError(f'BodyPartEditorRouter: {len(sources)} sources but '
+                             f'{len(instructions)} instructions')
+        groups: Dict[str, list] = {}
+        for i, src in enumerate(sources):
+            part = src.get('body_part', 'whole_body')
+            self.editor_for(part)  # unknown parts fail before any editing
+            groups.setdefault(part, []).append(i)
+        out: list = [None] * len(sources)
+        for part, idx in groups.items():
+            edited = self.editor_for(part).edit_instructions([sources[i] for i in idx],
+                                                            [instructions[i] for i in idx], **kwargs)
+            if len(edited) != len(idx):
+                raise RuntimeError(f'BodyPartEditorRouter: the {part} editor returned {len(edited)} '
+                                   f'motions for {len(idx)} sources')
+            for i, e in zip(idx, edited):
+                out[i] = e
+        return out
