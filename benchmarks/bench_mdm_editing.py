@@ -85,7 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--triplets', required=True)
     parser.add_argument('--config', required=True, help='the MDM editor config')
-    parser.add_argument('--checkpoint', required=True)
+    parser.add_argument('--checkpoint', required=True,
+                        help="the editor's checkpoint; 'none' for a config that loads its own "
+                             '(BodyPartEditorRouter)')
     parser.add_argument('--strengths', type=float, nargs='+', default=[1.0, 0.5])
     parser.add_argument('--guidance', type=float, default=None, help='default: the config\'s')
     parser.add_argument('--split', default='test')
@@ -104,12 +106,17 @@ def main() -> None:
     results = {}
     exact = build_owned_model(dict(type='SynthMotionExactEditor'), None, 'bench')
     results['exact editor'] = score(exact.edit_instructions(srcs, texts), rows, root, srcs)
-    mdm = build_owned_model(args.config, args.checkpoint, 'bench', 'edit_instructions')
+    ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
+    mdm = build_owned_model(args.config, ckpt, 'bench', 'edit_instructions')
+    # the diffusion editors whose sampling the flags set (each part's editor behind a router)
+    samplers = list(mdm.editors.values()) if hasattr(mdm, 'editors') else [mdm]
     if args.guidance is not None:
-        mdm.guidance_scale = args.guidance
+        for m in samplers:
+            m.guidance_scale = args.guidance
     seconds = {}
     for strength in args.strengths:
-        mdm.edit_strength = strength
+        for m in samplers:
+            m.edit_strength = strength
         start = time.time()
         with torch.no_grad():
             edited = edit_all(mdm, srcs, texts, args.batch_size, args.seed)
