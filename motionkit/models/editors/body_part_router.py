@@ -24,8 +24,8 @@ class BodyPartEditorRouter(torch.nn.Module):
     Args:
         editors: ``{body part: editor}``; each editor is a ``MODELS`` config dict, the path of a
             ``.py`` config, or ``dict(config=..., checkpoint=...)`` (the config's ``model`` with
-            the checkpoint's weights, loaded safely). Body parts are the triplets'
-            (``'upper_body'``, ``'lower_body'``, ``'whole_body'``).
+            the checkpoint's weights, loaded safely), building a ``torch.nn.Module``. Body parts
+            are the triplets' (``'upper_body'``, ``'lower_body'``, ``'whole_body'``).
     """
 
     exact = False
@@ -47,17 +47,13 @@ class BodyPartEditorRouter(torch.nn.Module):
                 spec, checkpoint = spec['config'], spec.get('checkpoint')
             built[part] = build_owned_model(spec, checkpoint, f'BodyPartEditorRouter[{part}]',
                                             'edit_instructions')
-        modules = {p: e for p, e in built.items() if isinstance(e, torch.nn.Module)}
-        self.editors = torch.nn.ModuleDict(modules)
-        self._others = {p: e for p, e in built.items() if p not in modules}
+        self.editors = torch.nn.ModuleDict(built)
 
     def editor_for(self, part: str):
-        if part in self.editors:
-            return self.editors[part]
-        if part in self._others:
-            return self._others[part]
-        raise KeyError(f'BodyPartEditorRouter: no editor for body part {part!r} (editors: '
-                       f'{sorted(list(self.editors) + list(self._others))})')
+        if part not in self.editors:
+            raise KeyError(f'BodyPartEditorRouter: no editor for body part {part!r} (editors: '
+                           f'{sorted(self.editors)})')
+        return self.editors[part]
 
     @torch.no_grad()
     def edit_instructions(self, sources: Sequence[dict], instructions: Sequence[str],
