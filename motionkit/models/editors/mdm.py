@@ -111,6 +111,12 @@ class MDM(BaseModel):
             ``'{instruction}'`` (CigTime) or with ``{source_caption}`` (the source's first
             caption), matching the ``text_template`` the editor was trained with.
         lambda_vel: Weight of the feature-velocity loss (0).
+        root_loss_weight: Weight of the root's features (those :meth:`~motionkit.motion.
+            MotionRepresentation.feature_joints` maps to joint 0: HumanML3D's angular and linear
+            root velocity, height and the root's local velocity) in the MSE, relative to the other
+            features (1: MDM's uniform loss). The global trajectory integrates the root velocities
+            over the whole clip, so a small error on these few features becomes a large drift of
+            every joint; a weight above 1 spends more of the loss on them.
         lambda_fc: Weight of the foot-contact loss (0): predicted foot velocities (from the
             features' local-velocity block, denormalised) are pushed to 0 on frames where the
             ground truth marks contact. Needs a HumanML3D-style representation and statistics in
@@ -140,6 +146,7 @@ class MDM(BaseModel):
                  edit_text_template: str = '{instruction}',
                  lambda_vel: float = 0.0,
                  lambda_fc: float = 0.0,
+                 root_loss_weight: float = 1.0,
                  representation: Optional[str] = 'HumanML3DFeatures',
                  mask_frames: bool = True,
                  max_len: int = 5000,
@@ -180,6 +187,11 @@ class MDM(BaseModel):
                                  f'feature_dim is {feature_dim}')
         if lambda_fc > 0 and representation is None:
             raise ValueError('MDM: lambda_fc > 0 needs a HumanML3D-style representation')
+        if root_loss_weight <= 0:
+            raise ValueError(f'MDM: root_loss_weight must be > 0, got {root_loss_weight}')
+        if root_loss_weight != 1.0 and representation is None:
+            raise ValueError('MDM: root_loss_weight needs a representation (it names the root features)')
+        self.root_loss_weight = float(root_loss_weight)
 
         self.noise_scheduler = build_noise_schedule(noise_scheduler or dict(
             type='DDPMScheduler', num_train_timesteps=1000, beta_schedule='cosine',
@@ -264,6 +276,15 @@ class MDM(BaseModel):
         """``(D,)`` per-feature loss weight, or None for all ones (subclass hook)."""
         return None
 
+    def _loss_weight(self) -> Optional[torch.Tensor]:
+        """:meth:`loss_feature_weight` with the root features scaled by ``root_loss_weight``."""
+        weight = self.loss_feature_weight()
+        if self.root_loss_weight == 1.0:
+            return weight
+        root = torch.as_tensor(self.representation.feature_joints() == 0, device=self.device)
+        base = torch.ones(self.feature_dim, device=self.device) if weight is None else weight.to(self.device)
+        return torch.where(root, base * self.root_loss_weight, base)
+
     # ------------------------------------------------------------------ training
     def loss(self, inputs: dict, data_samples: Sequence) -> dict:
         """MDM's training objective (see the class doc)."""
@@ -279,7 +300,7 @@ class MDM(BaseModel):
         uncond = torch.rand(batch, device=x0.device) < self.cond_mask_prob
         out = self.denoise(x_t, timesteps, text_emb, mask, uncond)
         target = self.noise_scheduler.training_target(x0, noise, timesteps)
-        weight = self.loss_feature_weight()
+        weight = self._loss_weight()
         losses = dict(loss_mse=masked_mse(out, target, mask, weight))
         if self.lambda_vel > 0 or self.lambda_fc > 0:
             pred_x0 = self.noise_scheduler.predict_x0(out, x_t, timesteps)

@@ -93,6 +93,25 @@ def test_loss_predict_tensor_modes():
         m(inputs, samples, mode='bogus')
 
 
+def test_root_loss_weight_scales_the_root_features():
+    m = build(root_loss_weight=10.0)
+    w = m._loss_weight()
+    # HumanML3D: root angular / linear velocity, height (0:4) and the root's local velocity (193:196)
+    assert torch.nonzero(w == 10.0).flatten().tolist() == [0, 1, 2, 3, 193, 194, 195]
+    assert int((w == 1.0).sum()) == 263 - 7
+    assert build()._loss_weight() is None
+    # the loss is masked_mse with those weights: an error on a root feature costs 10x another one
+    pred, target = torch.zeros(1, 2, 263), torch.zeros(1, 2, 263)
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    target[..., 1] = 1.0
+    root_err = masked_mse(pred, target, mask, w).item()
+    target[..., 1], target[..., 10] = 0.0, 1.0
+    assert root_err == pytest.approx(10.0 * masked_mse(pred, target, mask, w).item())
+    assert root_err == pytest.approx(10.0 / (263 - 7 + 70))  # hand-computed: 10 / sum(w)
+    with pytest.raises(ValueError, match='root_loss_weight'):
+        build(root_loss_weight=0.0)
+
+
 def test_predict_flags_normalised_output_and_can_denormalise():
     mean, std = torch.full((263, ), 2.0), torch.full((263, ), 3.0)
     pre = dict(type='MotionDataPreprocessor', mean=mean.tolist(), std=std.tolist())
