@@ -32,6 +32,18 @@ class CorrectiveInstructionGenerator(BaseModel):
             one per edit operation where possible) are tokenised with the motion tokenizer, written
             with ``example_template`` (fields ``{source}``, ``{target}``, ``{instruction}``) and
             put in every prompt. Built on first use.
+        continuous_input: what the ``'continuous'`` strategy projects into the LM at each token
+            step: ``'latent'`` (the tokenizer's pre-quantisation latents, ``continuous_dim`` =
+            its ``code_dim``) or ``'features'`` (the step's ``unit_length`` frames of normalised
+            motion features, concatenated: ``continuous_dim`` = ``unit_length * D``; nothing is
+            lost to the tokenizer, which then only sets the step and needs no checkpoint).
+        pair_steps: how a ``{pair}`` template writes the two motions with the continuous
+            strategy: ``'interleave'`` (source step k, target step k: two placeholders per step)
+            or ``'fuse'`` (one placeholder per step taking ``[s_k, t_k, t_k - s_k]``, zeros for
+            the side that has ended; ``continuous_dim`` three times the step width).
+        cache_codes: keep each motion's codes (and latents), keyed by a digest of its valid frames,
+            so a motion seen in an earlier epoch is not encoded again (the tokenizer is frozen;
+            loading weights empties the cache). At most ``cache_size`` motions.
         data_preprocessor: pads and normalises the pair (default ``MotionPairDataPreprocessor``).
 
     ``forward(inputs, data_samples, mode)`` takes ``inputs = dict(source, source_mask,
@@ -45,6 +57,10 @@ class CorrectiveInstructionGenerator(BaseModel):
                  llm: dict,
                  tokenizer_checkpoint: Optional[str] = None,
                  in_context: Optional[dict] = None,
+                 continuous_input: str = 'latent',
+                 pair_steps: str = 'interleave',
+                 cache_codes: bool = True,
+                 cache_size: int = 200_000,
                  data_preprocessor: Optional[Union[dict, torch.nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -64,17 +80,18 @@ class CorrectiveInstructionGenerator(BaseModel):
             install_safe_checkpoint_loader()
             load_checkpoint(self.motion_tokenizer, tokenizer_checkpoint, map_location='cpu', strict=True,
                             revise_keys=[(r'^module\.', '')])
-        elif not on_meta:
+        elif not on_meta and not (continuous_input == 'features'
+                                  and llm.get('motion_token_strategy') == 'continuous'):
             from mmengine.logging import print_log
             print_log('CorrectiveInstructionGenerator: no tokenizer_checkpoint; the motion tokenizer keeps its '
                       'initial weights (fine for tests, not for results)', logger='current', level=30)
         self.motion_tokenizer.requires_grad_(False)
         self.motion_tokenizer.eval()
         self.llm = MODELS.build(llm)
-        unknown = [f for f in self.llm.fields if f not in ('source', 'target', 'examples')]
+        unknown = [f for f in self.llm.fields if f not in ('source', 'target', 'pair', 'examples')]
         if unknown:
             raise KeyError(f'CorrectiveInstructionGenerator: the prompt template has fields {unknown}; it '
-                           'can fill {source}, {target} and {examples}')
+                           'can fill {source}, {target}, {pair} and {examples}')
         self.examples = ''
         self.in_context = None
         if in_context is not None:
@@ -89,6 +106,31 @@ class CorrectiveInstructionGenerator(BaseModel):
                                  "{examples} (e.g. template='cigtime_icl')")
             self.in_context = in_context
         self._examples_ready = self.in_context is None
+        if continuous_input not in ('latent', 'features'):
+            raise ValueError("CorrectiveInstructionGenerator: continuous_input must be 'latent' or "
+                             f"'features', got {continuous_input!r}")
+        self.continuous_input = continuous_input
+        if pair_steps not in ('interleave', 'fuse'):
+            raise ValueError("CorrectiveInstructionGenerator: pair_steps must be 'interleave' or 'fuse', "
+                             f'got {pair_steps!r}')
+        self.fuse_pairs = pair_steps == 'fuse'
+        if self.fuse_pairs and not ('pair' in self.llm.fields and self.llm.strategy == 'continuous'):
+            raise ValueError("CorrectiveInstructionGenerator: pair_steps='fuse' needs a {pair} template "
+                             "and the 'continuous' strategy")
+        if self.llm.strategy == 'continuous':
+            tok = self.motion_tokenizer
+            step = tok.unit_length * tok.feature_dim if continuous_input == 'features' else tok.code_dim
+            need = 3 * step if self.fuse_pairs else step
+            width = self.llm.latent_proj.in_features
+            if width != need:
+                raise ValueError(f'CorrectiveInstructionGenerator: each LM input step has {need} values '
+                                 f"(continuous_input={continuous_input!r}, pair_steps={pair_steps!r}); "
+                                 f"set the LM's continuous_dim to {need}, not {width}")
+        self._reads_features = self.llm.strategy == 'continuous' and continuous_input == 'features'
+        self.cache_codes, self.cache_size = bool(cache_codes), int(cache_size)
+        self._code_cache: dict = {}
+        # new tokenizer weights make the cached codes stale
+        self.register_load_state_dict_post_hook(lambda module, keys: module._code_cache.clear())
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -98,6 +140,38 @@ class CorrectiveInstructionGenerator(BaseModel):
     # ------------------------------------------------------------------ motions -> prompt
     @torch.no_grad()
     def _motion_codes(self, motion: torch.Tensor, lengths: torch.Tensor) -> tuple:
+        """``(ids, latents)``: one id list per motion (and its latents for the continuous strategy,
+        else None), from the cache where the motion was encoded before."""
+        if not self.cache_codes or self._reads_features:  # slicing features costs less than a lookup
+            return self._encode_codes(motion, lengths)
+        import hashlib
+        lengths = torch.as_tensor(lengths).long().cpu()
+        keys = []
+        for i, n in enumerate(lengths.tolist()):
+            frames = motion[i, :n].detach().float().cpu().contiguous().numpy()
+            keys.append(hashlib.blake2b(frames.tobytes(), digest_size=16).digest() + n.to_bytes(4, 'little'))
+        todo = sorted({i for i, k in enumerate(keys) if k not in self._code_cache})
+        if todo:
+            sub_len = lengths[todo]
+            ids, lat = self._encode_codes(motion[todo, :int(sub_len.max())], sub_len.to(motion.device))
+            if len(self._code_cache) + len(todo) > self.cache_size:
+                self._code_cache.clear()
+            for j, i in enumerate(todo):
+                self._code_cache[keys[i]] = (ids[j], None if lat is None else lat[j].detach().clone())
+        hits = [self._code_cache[k] for k in keys]
+        latents = None if self.llm.strategy != 'continuous' else [h[1].to(motion.device) for h in hits]
+        return [list(h[0]) for h in hits], latents
+
+    def _encode_codes(self, motion: torch.Tensor, lengths: torch.Tensor) -> tuple:
+        if self._reads_features:
+            # the LM reads the features themselves: the tokenizer only sets the step (unit_length)
+            unit = self.motion_tokenizer.unit_length
+            token_len = torch.div(torch.as_tensor(lengths).long(), unit, rounding_mode='floor')
+            if len(token_len) and int(token_len.min()) < 1:
+                raise ValueError(f'CorrectiveInstructionGenerator: motions need at least {unit} frames '
+                                 f'(one step), got lengths {torch.as_tensor(lengths).tolist()}')
+            latents = [motion[i, :int(n) * unit].reshape(int(n), -1).float() for i, n in enumerate(token_len)]
+            return [[0] * int(n) for n in token_len], latents
         ids, token_len = self.motion_tokenizer.encode(motion, lengths)
         latents = None
         if self.llm.strategy == 'continuous':
@@ -162,17 +236,25 @@ class CorrectiveInstructionGenerator(BaseModel):
     def prompts(self, inputs: dict) -> tuple:
         """``(prompts, latents)``: one prompt per pair (and the latents in the order the template
         uses them, for the continuous strategy)."""
-        fields, latents = {}, {}
+        fields, latents, codes = {}, {}, {}
+        paired = 'pair' in self.llm.fields
         for key in ('source', 'target'):
-            if key not in self.llm.fields:
+            if key not in self.llm.fields and not paired:
                 continue
             for part in (key, f'{key}_lengths'):
                 if part not in inputs:
                     raise KeyError(f'CorrectiveInstructionGenerator: inputs need {part!r} (from '
                                    f'MotionPairDataPreprocessor), got {sorted(inputs)}')
             ids, lat = self._motion_codes(inputs[key], inputs[f'{key}_lengths'])
-            fields[key] = [self.llm.motion_text(x) for x in ids]
+            codes[key] = ids
             latents[key] = lat
+            if key in self.llm.fields:
+                fields[key] = [self.llm.motion_text(x) for x in ids]
+        if paired and self.fuse_pairs:
+            fields['pair'] = [self.llm.motion_text([0] * max(len(s), len(t)))
+                              for s, t in zip(codes['source'], codes['target'])]
+        elif paired:
+            fields['pair'] = [self.llm.pair_text(s, t) for s, t in zip(codes['source'], codes['target'])]
         batch = len(next(iter(fields.values())))
         prompts = []
         for i in range(batch):
@@ -185,8 +267,18 @@ class CorrectiveInstructionGenerator(BaseModel):
             prompts.append(self.llm.format_prompt(values))
         seq = None
         if self.llm.strategy == 'continuous':
-            order = [f for f in self.llm.fields if f in latents]
-            seq = [torch.cat([latents[f][i] for f in order]) for i in range(batch)]
+            from motionkit.models.llm_heads.motion_language_model import fused_pair_latents, pair_latents
+            seq = []
+            for i in range(batch):
+                parts = []
+                for f in self.llm.fields:  # latents in the order the template's placeholders come
+                    if f == 'pair' and self.fuse_pairs:
+                        parts.append(fused_pair_latents(latents['source'][i], latents['target'][i]))
+                    elif f == 'pair':
+                        parts.append(pair_latents(latents['source'][i], latents['target'][i]))
+                    elif f in ('source', 'target'):
+                        parts.append(latents[f][i])
+                seq.append(torch.cat(parts))
         return prompts, seq
 
     # ------------------------------------------------------------------ BaseModel API

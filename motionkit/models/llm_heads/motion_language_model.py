@@ -25,9 +25,11 @@ from .backbones import build_backbone
 from .prompt_templates import resolve_template, template_fields
 from .word_level_tokenizer import build_word_vocab, detokenize, make_word_tokenizer
 
-__all__ = ['MotionLanguageModel', 'anchor_loss']
+__all__ = ['MotionLanguageModel', 'anchor_loss', 'fused_pair_latents', 'pair_latents']
 
 LATENT_TOKEN = '<motion_latent>'
+# written in a ``{pair}`` prompt where the shorter motion of the pair has no token left
+PAIR_END_WORD = 'end'
 
 
 def anchor_loss(weight: torch.Tensor, anchor: torch.Tensor, rows: Optional[int] = None) -> torch.Tensor:
@@ -36,6 +38,26 @@ def anchor_loss(weight: torch.Tensor, anchor: torch.Tensor, rows: Optional[int] 
     no anchor and are skipped. Its gradient is ``2 (W - W0)``."""
     n = anchor.shape[0] if rows is None else rows
     return (weight[:n] - anchor[:n]).pow(2).sum()
+
+
+def pair_latents(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Latents ``(n_s, C)`` / ``(n_t, C)`` of a pair in :meth:`MotionLanguageModel.pair_text`
+    order (source k, target k, ...; the shorter motion's missing steps are skipped)."""
+    out = []
+    for k in range(max(len(source), len(target))):
+        out += [side[k] for side in (source, target) if k < len(side)]
+    return torch.stack(out) if out else source[:0]
+
+
+def fused_pair_latents(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """One row per step of a pair: ``[s_k, t_k, t_k - s_k]`` ``(max(n_s, n_t), 3C)``; the side
+    that has ended (and the difference) reads zeros."""
+    n = max(len(source), len(target))
+    s = source.new_zeros(n, source.shape[-1])
+    t = source.new_zeros(n, source.shape[-1])
+    s[:len(source)], t[:len(target)] = source, target
+    both = (torch.arange(n, device=source.device) < min(len(source), len(target)))[:, None]
+    return torch.cat([s, t, (t - s) * both], dim=-1)
 
 
 @MODELS.register_module()
@@ -146,6 +168,8 @@ class MotionLanguageModel(BaseModule):
         if kind == 'word_level':
             self._word_level = True
             extra = [self.template.replace('{', ' ').replace('}', ' ')] + list(cfg.pop('extra_texts', []))
+            if 'pair' in self.fields:
+                extra.append(PAIR_END_WORD)
             self._vocab = build_word_vocab(cfg.pop('corpus', []), tuple(cfg.pop('fields', ('instructions', ))),
                                            extra, num_ids=self.codebook_size if self.strategy == 'text' else 0,
                                            splits=cfg.pop('splits', None))
@@ -208,6 +232,22 @@ class MotionLanguageModel(BaseModule):
         if self.strategy == 'extended':
             return ''.join(f'<motion_id_{i}>' for i in ids)
         return ' '.join([LATENT_TOKEN] * len(ids))
+
+    def pair_text(self, source_ids: Sequence[int], target_ids: Sequence[int]) -> str:
+        """Text form of a motion pair, step by step: source token k, then target token k
+        (``{pair}`` templates). Where the shorter motion has ended its side reads
+        :data:`PAIR_END_WORD`, so the lengths stay visible. For the continuous strategy the
+        placeholders take the latents in the order :func:`pair_latents` gives.
+
+        A small LM compares the two motions at neighbouring positions here, instead of across the
+        whole source sequence as in the ``{source} ... {target}`` layout (CigTime Fig. 2).
+        """
+        s, t = [int(i) for i in source_ids], [int(i) for i in target_ids]
+        words = []
+        for k in range(max(len(s), len(t))):
+            for side in (s, t):
+                words.append(self.motion_text([side[k]]) if k < len(side) else PAIR_END_WORD)
+        return ' '.join(words)
 
     def format_prompt(self, fields: Dict[str, str]) -> str:
         missing = [f for f in self.fields if f not in fields]

@@ -1,7 +1,9 @@
 """Prompt templates of motion-language tasks (format strings with named fields).
 
 Fields: ``{source}`` / ``{target}`` are the text forms of motions (token ids, added motion tokens
-or continuous placeholders, depending on the motion-token strategy); ``{examples}`` is the
+or continuous placeholders, depending on the motion-token strategy); ``{pair}`` is both motions
+written step by step (source token k, target token k; see ``MotionLanguageModel.pair_text``);
+``{examples}`` is the
 in-context block. The response (instruction, caption) is appended after the prompt and is the only
 part that is scored by the loss.
 
@@ -21,6 +23,10 @@ PROMPT_TEMPLATES: Dict[str, str] = {
     # CigTime Fig. 2 (paraphrase): source + target motion tokens -> corrective instruction
     'cigtime': ('the source motion is {source} . the target motion is {target} . give the instruction '
                 'that changes the source motion into the target motion . instruction :'),
+    # the same question with the two motions written step by step ({pair}: source token k, target
+    # token k, ...), so that a small LM compares them at neighbouring positions
+    'cigtime_pair': ('the source and target motions , step by step , are {pair} . give the instruction '
+                     'that changes the source motion into the target motion . instruction :'),
     # CigTime Fig. 4 (paraphrase): an in-context prompt for a pretrained chat LM (no fine-tuning)
     'cigtime_icl': ('You are a motion coach. Motions are written as sequences of motion token ids. '
                     'Given a source motion and a target motion, write one short instruction that tells '

@@ -12,7 +12,7 @@ TOKENIZER = dict(type='MotionVQVAE', feature_dim=263, width=32, code_dim=16, dow
 TEXTS = ['raise your left arm higher', 'kick with the other leg', 'bow deeper', 'jump lower']
 
 
-def _generator(tmp_path, template='cigtime', strategy='text', checkpoint=True):
+def _generator(tmp_path, template='cigtime', strategy='text', checkpoint=True, continuous_dim=16, **kwargs):
     init_default_scope('motionkit')
     torch.manual_seed(0)
     ckpt = None
@@ -24,10 +24,11 @@ def _generator(tmp_path, template='cigtime', strategy='text', checkpoint=True):
         torch.save(dict(state_dict=tok.state_dict()), ckpt)
     llm = dict(type='MotionLanguageModel', backbone=dict(preset='tiny-llama'),
                tokenizer=dict(type='word_level', extra_texts=TEXTS), motion_token_strategy=strategy,
-               codebook_size=16, continuous_dim=16, template=template, anchor_weight=1e-3,
+               codebook_size=16, continuous_dim=continuous_dim, template=template, anchor_weight=1e-3,
                generation_cfg=dict(max_new_tokens=8))
     return MODELS.build(dict(type='CorrectiveInstructionGenerator', tokenizer=TOKENIZER, llm=llm,
-                             tokenizer_checkpoint=ckpt, data_preprocessor=dict(type='BaseDataPreprocessor')))
+                             tokenizer_checkpoint=ckpt, data_preprocessor=dict(type='BaseDataPreprocessor'),
+                             **kwargs))
 
 
 def _batch():
@@ -65,6 +66,88 @@ def test_overfits_four_pairs(tmp_path):
     model.eval()
     out = model(inputs, [BaseDataElement(gt_instruction=t) for t in TEXTS], mode='predict')
     assert [o.pred_instruction for o in out] == TEXTS
+
+
+def test_code_cache_gives_the_same_prompts_and_empties_on_load(tmp_path):
+    model = _generator(tmp_path)
+    inputs, samples = _batch()
+    model.cache_codes = False
+    plain = model(inputs, samples, mode='tensor')
+    model.cache_codes = True
+    assert model(inputs, samples, mode='tensor') == plain  # first pass fills the cache
+    assert len(model._code_cache) == 8
+    # a batch in another order, with other padding, reads the same codes from the cache
+    order = [2, 0]
+    sub = {k: v[order] for k, v in inputs.items()}
+    sub['source'] = torch.cat([sub['source'], torch.zeros(2, 8, 263)], 1)  # 8 more padded frames
+    calls = []
+    model._encode_codes = lambda *a: calls.append(a) or (_ for _ in ()).throw(AssertionError('encoded'))
+    assert model(sub, [samples[i] for i in order], mode='tensor') == [plain[i] for i in order]
+    assert not calls
+    del model._encode_codes
+    model.load_state_dict(model.state_dict())
+    assert model._code_cache == {}
+
+
+def test_pair_template_interleaves_the_two_motions(tmp_path):
+    model = _generator(tmp_path, template='cigtime_pair')
+    inputs, samples = _batch()
+    prompts = model(inputs, samples, mode='tensor')
+    plain = _generator(tmp_path, template='cigtime')(inputs, samples, mode='tensor')
+    for i, (p, q) in enumerate(zip(prompts, plain)):
+        src = q.split('the source motion is ')[1].split(' .')[0].split()
+        tgt = q.split('the target motion is ')[1].split(' .')[0].split()
+        pair = p.split('step by step , are ')[1].split(' .')[0].split()
+        n = max(len(src), len(tgt))
+        assert len(pair) == 2 * n
+        # source token k then target token k; the shorter motion reads 'end' once it has ended
+        assert pair[0::2] == src + ['end'] * (n - len(src))
+        assert pair[1::2] == tgt + ['end'] * (n - len(tgt))
+    tok = model.llm.tokenizer
+    assert 'end' in prompts[2].split() and tok.convert_tokens_to_ids('end') != tok.unk_token_id
+    assert torch.isfinite(model(inputs, samples, mode='loss')['loss_lm'])
+    # continuous: the placeholders take source/target latents interleaved the same way
+    cont = _generator(tmp_path, template='cigtime_pair', strategy='continuous')
+    prompts, seq = cont.prompts(inputs)
+    src, _ = cont._motion_codes(inputs['source'], inputs['source_lengths'])
+    _, lat_s = cont._encode_codes(inputs['source'], inputs['source_lengths'])
+    _, lat_t = cont._encode_codes(inputs['target'], inputs['target_lengths'])
+    words = prompts[2].split('step by step , are ')[1].split(' .')[0].split()
+    assert words.count('<motion_latent>') == len(seq[2]) == len(lat_s[2]) + len(lat_t[2]) == 8 + 5
+    assert torch.allclose(seq[2][0], lat_s[2][0]) and torch.allclose(seq[2][1], lat_t[2][0])
+    assert torch.allclose(seq[2][-1], lat_s[2][-1])  # the target ended after 5 steps
+    assert torch.isfinite(cont(inputs, samples, mode='loss')['loss_lm'])
+
+
+def test_continuous_features_and_fused_pair_steps(tmp_path):
+    inputs, samples = _batch()
+    # features: each token step projects its 4 frames x 263 normalised features
+    feats = _generator(tmp_path, template='cigtime_pair', strategy='continuous', continuous_dim=4 * 263,
+                       continuous_input='features')
+    prompts, seq = feats.prompts(inputs)
+    assert len(seq[2]) == 8 + 5 and prompts[2].count('<motion_latent>') == 13
+    assert torch.equal(seq[2][0], inputs['source'][2, :4].reshape(-1))    # source step 0
+    assert torch.equal(seq[2][1], inputs['target'][2, :4].reshape(-1))    # target step 0
+    assert torch.equal(seq[2][-1], inputs['source'][2, 28:32].reshape(-1))  # source step 7
+    # fuse: one step per k with [s_k, t_k, t_k - s_k]; zeros where the target has ended
+    fused = _generator(tmp_path, template='cigtime_pair', strategy='continuous', continuous_dim=3 * 4 * 263,
+                       continuous_input='features', pair_steps='fuse')
+    prompts, seq = fused.prompts(inputs)
+    assert prompts[2].count('<motion_latent>') == len(seq[2]) == 8
+    s0, t0 = inputs['source'][2, :4].reshape(-1), inputs['target'][2, :4].reshape(-1)
+    assert torch.allclose(seq[2][0], torch.cat([s0, t0, t0 - s0]))
+    s7 = inputs['source'][2, 28:32].reshape(-1)
+    assert torch.equal(seq[2][7], torch.cat([s7, torch.zeros(2 * 4 * 263)]))
+    assert torch.isfinite(fused(inputs, samples, mode='loss')['loss_lm'])
+    assert len(fused(inputs, samples, mode='predict')) == 4
+    # the tokenizer only sets the step: no checkpoint needed, the same inputs without one
+    free = _generator(tmp_path, template='cigtime_pair', strategy='continuous', continuous_dim=3 * 4 * 263,
+                      continuous_input='features', pair_steps='fuse', checkpoint=False)
+    assert all(torch.equal(a, b) for a, b in zip(free.prompts(inputs)[1], seq))
+    with pytest.raises(ValueError, match='continuous_dim to 1052'):
+        _generator(tmp_path, template='cigtime_pair', strategy='continuous', continuous_input='features')
+    with pytest.raises(ValueError, match='pair_steps'):
+        _generator(tmp_path, template='cigtime', strategy='continuous', pair_steps='fuse')
 
 
 @pytest.mark.parametrize('strategy', ['extended', 'continuous'])
