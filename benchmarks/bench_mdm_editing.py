@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_mdm_editing.py --triplets work_dirs/cigtime_tiny/triplets \\
         --config projects/cigtime/configs/mdm-editor_tiny_1xb32-1k_synthmotion.py \\
         --checkpoint work_dirs/cigtime_tiny/editor/iter_1000.pth \\
-        [--strengths 1.0 0.5] [--guidance 2.5] [--split test] [--num 200] [--threads 1]
+        [--strengths 1.0 0.5] [--guidance 2.5] [--split test] [--num 200] [--threads 1] [--by-edit]
 
 Every upper- or lower-body triplet of ``--split`` (the first ``--num``) is edited with its
 ground-truth instruction through ``MDM.edit_instructions`` (body-part keep mask, <= 50 DDIM steps,
@@ -56,6 +56,17 @@ def sources_of(root: Path, rows: list) -> list:
                  data_root=str(root)) for r in rows]
 
 
+def by_edit(edited: list, rows: list, root: Path, srcs: list) -> dict:
+    """``{(body part, edit operator): (n, source all-joint MPJPE, edited all-joint MPJPE)}``
+    (global, mm): which edits an editor brings nearer the target and which it drifts away from."""
+    acc: dict = {}
+    for out, r, src in zip(edited, rows, srcs):
+        tgt = np.load(root / r['target_joints'])
+        acc.setdefault((r['body_part'], r.get('edit', '?')), []).append(
+            (common_length_mpjpe(src['joints'], tgt), common_length_mpjpe(out, tgt)))
+    return {k: (len(v), *np.mean(v, axis=0).tolist()) for k, v in acc.items()}
+
+
 def score(edited: list, rows: list, root: Path, srcs: list) -> dict:
     per_part: dict = {}
     for out, r, src in zip(edited, rows, srcs):
@@ -96,6 +107,8 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument('--by-edit', action='store_true',
+                        help='also print all-joint MPJPE per edit operator (source -> edit)')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     root = Path(args.triplets)
@@ -113,7 +126,7 @@ def main() -> None:
     if args.guidance is not None:
         for m in samplers:
             m.guidance_scale = args.guidance
-    seconds = {}
+    seconds, per_edit = {}, {}
     for strength in args.strengths:
         for m in samplers:
             m.edit_strength = strength
@@ -122,6 +135,8 @@ def main() -> None:
             edited = edit_all(mdm, srcs, texts, args.batch_size, args.seed)
         seconds[strength] = time.time() - start
         results[f'MDM strength {strength:g}'] = score(edited, rows, root, srcs)
+        if args.by_edit:
+            per_edit[f'MDM strength {strength:g}'] = by_edit(edited, rows, root, srcs)
 
     head = ('| editor | part | n | part: source -> edit | part root-rel.: source -> edit | '
             'all joints: source -> edit |')
@@ -132,6 +147,10 @@ def main() -> None:
                          f"{m['src_part_rel']:.1f} -> {m['edit_part_rel']:.1f} | "
                          f"{m['src_all']:.1f} -> {m['edit_all']:.1f} |")
     print('\n'.join(lines))
+    for name, table in per_edit.items():
+        print(f'\nper edit, {name}: | part | edit | n | all joints: source -> edit |')
+        for (part, edit), (n, src_err, edit_err) in sorted(table.items(), key=lambda kv: (kv[0][0], -kv[1][0])):
+            print(f'| {part} | {edit} | {n} | {src_err:.1f} -> {edit_err:.1f} |')
     print('seconds per strength (all triplets):',
           ', '.join(f'{k:g}: {v:.1f}' for k, v in seconds.items()))
     if args.out:
