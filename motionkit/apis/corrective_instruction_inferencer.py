@@ -27,8 +27,8 @@ class CorrectiveInstructionInferencer:
 
     Example:
         >>> coach = CorrectiveInstructionInferencer(
-        ...     'projects/cigtime/configs/cigtime_tiny_1xb32-1.5k_synthmotion.py',
-        ...     'work_dirs/cigtime_tiny/cigtime/iter_1500.pth')
+        ...     'projects/cigtime/configs/cigtime_tiny_1xb32-1k_synthmotion.py',
+        ...     'work_dirs/cigtime_tiny/cigtime/iter_1000.pth')
         >>> coach('source.npy', 'target.npy')[0]['instruction']
         'raise your left arm higher'
 

@@ -10,9 +10,12 @@ hand; see projects/cigtime/README.md):
 2. ``tokenizer``  tools/train.py: the tiny motion VQ-VAE on the triplets' motions;
    ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor that also reads the
                   source (SourceConditionedMDM);
-3. ``cigtime``    tools/train.py: the tiny language model fine-tuned on the triplets (CigTime);
+3. ``cigtime``    tools/train.py: the tiny language model fine-tuned on the triplets (CigTime,
+                  motion tokens written as decimal ids, Fig. 2);
+   ``cigtime_steps`` tools/train.py: the same LM reading the pair step by step (source, target
+                  and difference features per 4-frame step; needs no tokenizer);
    ``caption``    tools/train.py: the caption-of-target baseline;
-   (two training stages at a time, each as soon as the tokenizer it needs is trained)
+   (two training stages at a time, each as soon as the checkpoints it needs exist)
 4. ``evaluate``   tools/test.py for every method: instruction quality (CigTime's BLEU-4, ROUGE,
                   METEOR, text-embedding cosine) and reconstruction MPJPE through the exact editor
                   and the tiny MDM;
@@ -42,16 +45,26 @@ CONFIGS = REPO / 'projects' / 'cigtime' / 'configs'
 # method name -> (config, checkpoint stage or None for training-free, label)
 METHODS = {
     'nn_retrieval': ('nn-retrieval_1xb32_synthmotion.py', None, 'Nearest-neighbour retrieval'),
-    'caption_of_target': ('caption-of-target_tiny_1xb32-1.5k_synthmotion.py', 'caption',
+    'caption_of_target': ('caption-of-target_tiny_1xb32-1k_synthmotion.py', 'caption',
                           'Caption of target (M2T)'),
-    'cigtime': ('cigtime_tiny_1xb32-1.5k_synthmotion.py', 'cigtime', 'CigTime (tiny LM, full FT)'),
+    'cigtime': ('cigtime_tiny_1xb32-1k_synthmotion.py', 'cigtime',
+                'CigTime (tiny LM, full FT; motion tokens as text, Fig. 2)'),
+    'cigtime_steps': ('cigtime-pair-features_tiny_1xb32-1k_synthmotion.py', 'cigtime_steps',
+                      'CigTime (tiny LM, full FT; source/target feature steps)'),
 }
 TRAIN_STAGES = {
     'tokenizer': 'vqvae_tiny_1xb32-2k_cigtime-synthmotion.py',
     'editor': 'mdm-source-editor_tiny_1xb32-1k_synthmotion.py',
-    'cigtime': 'cigtime_tiny_1xb32-1.5k_synthmotion.py',
-    'caption': 'caption-of-target_tiny_1xb32-1.5k_synthmotion.py',
+    'cigtime': 'cigtime_tiny_1xb32-1k_synthmotion.py',
+    'caption': 'caption-of-target_tiny_1xb32-1k_synthmotion.py',
+    'cigtime_steps': 'cigtime-pair-features_tiny_1xb32-1k_synthmotion.py',
 }
+# training stage -> the stages whose checkpoints it needs
+DEPENDS = {'tokenizer': (), 'editor': (), 'cigtime': ('tokenizer', ), 'caption': ('tokenizer', ),
+           'cigtime_steps': ()}
+# the order stages start in when a slot frees (the longest chain, tokenizer -> two LMs, first)
+TRAIN_ORDER = ['tokenizer', 'editor', 'cigtime', 'cigtime_steps', 'caption']
+EVAL_ORDER = ['cigtime', 'nn_retrieval', 'cigtime_steps', 'caption_of_target']
 COLUMNS = [  # (metrics key, header, format)
     ('caption/bleu_4', 'BLEU-4', '{:.3f}'),
     ('caption/rouge_1', 'ROUGE', '{:.3f}'),
@@ -176,9 +189,6 @@ class Pipeline:
         shutil.copyfile(src, tmp)
         os.replace(tmp, self.checkpoint(stage))
 
-    # training stage -> the stages whose checkpoints it needs
-    DEPENDS = {'tokenizer': (), 'editor': (), 'cigtime': ('tokenizer', ), 'caption': ('tokenizer', )}
-
     def stage_train(self, stages: List[str]) -> None:
         """Train the stages, at most two at a time (one at a time with ``--sequential``), each as
         soon as the checkpoints it needs exist: the language models start when the tokenizer is
@@ -193,12 +203,12 @@ class Pipeline:
             for s in list(todo):
                 if len(running) >= slots:
                     break
-                if all(self.checkpoint(d).exists() for d in self.DEPENDS[s]):
+                if all(self.checkpoint(d).exists() for d in DEPENDS[s]):
                     running[s] = self._start(s, self.train_cmd(s))
                     todo.remove(s)
             if not running:
                 raise SystemExit(f'CigTime pipeline: cannot start {todo}: missing checkpoints of '
-                                 f'{[d for s in todo for d in self.DEPENDS[s]]}')
+                                 f'{[d for s in todo for d in DEPENDS[s]]}')
             done = [s for s, p in running.items() if p.poll() is not None]
             for s in done:
                 self._wait([running.pop(s)])
@@ -221,7 +231,7 @@ class Pipeline:
             jobs[f'evaluate_{method}'] = cmd
         # evaluation is mostly single-threaded Python (metrics, editing): two at a time, the longest
         # (CigTime with the oracle rows) first
-        names = sorted(jobs, key=lambda n: n != 'evaluate_cigtime')
+        names = [f'evaluate_{m}' for m in EVAL_ORDER if f'evaluate_{m}' in jobs]
         for k in range(0, len(names), 2):
             self.run_parallel({n: jobs[n] for n in names[k:k + 2]})
         return {m: json.loads(p.read_text()) for m, p in results.items()}
@@ -252,21 +262,27 @@ class Pipeline:
         return '\n'.join(lines)
 
     @staticmethod
-    def stage_wall(timings: Dict[str, float]) -> float:
-        """Wall time of a run made of these stages: stages that run side by side overlap (the
-        training pairs and evaluation pairs), so count each pair's longer member."""
-        seq = ['wordnet', 'triplets']
-        total = sum(timings.get(k, 0.0) for k in seq)
-        train = [timings.get(k, 0.0) for k in ('tokenizer', 'editor', 'cigtime', 'caption')]
-        total += max(train[0] + train[2], train[1] + train[3])
-        ev = [timings.get(f'evaluate_{m}', 0.0) for m in ('cigtime', 'nn_retrieval', 'caption_of_target')]
-        return total + max(ev[0], ev[1]) + ev[2]
+    def stage_wall(timings: Dict[str, float], slots: int = 2) -> float:
+        """Wall time of a run made of these stage times: the sequential stages, plus the training
+        and evaluation stages replayed through the same two-slot schedule the pipeline uses."""
+        total = sum(timings.get(k, 0.0) for k in ('wordnet', 'triplets'))
+        # training: a stage starts in the first free slot once the stages it depends on are done
+        done_at: Dict[str, float] = {}
+        free = [0.0] * slots
+        for s in TRAIN_ORDER:
+            slot = min(range(slots), key=lambda i: free[i])
+            start = max([free[slot]] + [done_at.get(d, 0.0) for d in DEPENDS[s]])
+            done_at[s] = free[slot] = start + timings.get(s, 0.0)
+        total += max(done_at.values())
+        # evaluation: pairs in EVAL_ORDER, each pair as long as its longer member
+        ev = [timings.get(f'evaluate_{m}', 0.0) for m in EVAL_ORDER]
+        return total + sum(max(ev[k:k + slots]) for k in range(0, len(ev), slots))
 
     def run(self) -> str:
         t0 = time.time()
         self.stage_wordnet()
         self.stage_triplets()
-        self.stage_train(['tokenizer', 'editor', 'cigtime', 'caption'])
+        self.stage_train(TRAIN_ORDER)
         metrics = self.stage_evaluate()
         table = self.table(metrics)
         # stage times accumulate across resumed runs (logs/timings.json), so the note reports what

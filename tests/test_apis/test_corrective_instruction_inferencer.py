@@ -12,7 +12,7 @@ from motionkit.models.llm_heads.word_level_tokenizer import detokenize, split_wo
 from motionkit.registry import INFERENCERS, MODELS
 from tests.conftest import REPO_ROOT
 
-CONFIG = REPO_ROOT / 'projects' / 'cigtime' / 'configs' / 'cigtime_tiny_1xb32-1.5k_synthmotion.py'
+CONFIG = REPO_ROOT / 'projects' / 'cigtime' / 'configs' / 'cigtime_tiny_1xb32-1k_synthmotion.py'
 
 
 @pytest.fixture(scope='module')

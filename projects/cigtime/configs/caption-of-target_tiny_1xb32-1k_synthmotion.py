@@ -2,7 +2,7 @@
 # same frozen tokenizer + tiny Llama) is trained to caption a motion -- the targets of the training
 # triplets with their SynthMotion captions -- and its caption of the test target is used as the
 # instruction.
-_base_ = ['./cigtime_tiny_1xb32-1.5k_synthmotion.py']
+_base_ = ['./cigtime_tiny_1xb32-1k_synthmotion.py']
 
 model = dict(llm=dict(template='caption', anchor_weight=0.0))
 train_pipeline = [

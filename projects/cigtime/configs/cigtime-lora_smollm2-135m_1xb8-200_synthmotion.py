@@ -6,7 +6,7 @@
 # other jobs running (~75 min); more iterations are --cfg-options train_cfg.max_iters=N
 # param_scheduler.1.end=N. A full fine-tune with the anchor loss is
 # --cfg-options model.llm.finetune=full model.llm.anchor_weight=1e-4 optim_wrapper.optimizer.lr=1e-5
-_base_ = ['./cigtime_tiny_1xb32-1.5k_synthmotion.py']
+_base_ = ['./cigtime_tiny_1xb32-1k_synthmotion.py']
 
 model = dict(
     llm=dict(

@@ -58,10 +58,10 @@ val_evaluator = None
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=1500, eta_min=1e-5),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=1000, eta_min=1e-5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1500, val_interval=100000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=100000)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1500, max_keep_ckpts=1, save_best=None))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=1, save_best=None))
 log_processor = dict(by_epoch=False)
