@@ -263,8 +263,11 @@ class Pipeline:
 
     @staticmethod
     def stage_wall(timings: Dict[str, float], slots: int = 2) -> float:
-        """Wall time of a run made of these stage times: the sequential stages, plus the training
-        and evaluation stages replayed through the same two-slot schedule the pipeline uses."""
+        """Wall time of a run made of these stage times (a resumed run's note): the sequential
+        stages, plus the training stages replayed in ``TRAIN_ORDER`` through two slots (each starts
+        when a slot is free and its dependencies are done; the live scheduler may start a later
+        ready stage first, which gives the same result for the current stage graph) and the
+        evaluation pairs."""
         total = sum(timings.get(k, 0.0) for k in ('wordnet', 'triplets'))
         # training: a stage starts in the first free slot once the stages it depends on are done
         done_at: Dict[str, float] = {}

@@ -69,6 +69,8 @@ class CorrectiveInstructionGenerator(BaseModel):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         on_meta = llm.get('init_device') == 'meta'
+        # the LM reads the features themselves: the tokenizer only sets the step, no checkpoint needed
+        reads_features = continuous_input == 'features' and llm.get('motion_token_strategy') == 'continuous'
         self.motion_tokenizer = MODELS.build(tokenizer)
         if tokenizer_checkpoint and not on_meta:
             import os
@@ -80,8 +82,7 @@ class CorrectiveInstructionGenerator(BaseModel):
             install_safe_checkpoint_loader()
             load_checkpoint(self.motion_tokenizer, tokenizer_checkpoint, map_location='cpu', strict=True,
                             revise_keys=[(r'^module\.', '')])
-        elif not on_meta and not (continuous_input == 'features'
-                                  and llm.get('motion_token_strategy') == 'continuous'):
+        elif not on_meta and not reads_features:
             from mmengine.logging import print_log
             print_log('CorrectiveInstructionGenerator: no tokenizer_checkpoint; the motion tokenizer keeps its '
                       'initial weights (fine for tests, not for results)', logger='current', level=30)
@@ -126,7 +127,7 @@ class CorrectiveInstructionGenerator(BaseModel):
                 raise ValueError(f'CorrectiveInstructionGenerator: each LM input step has {need} values '
                                  f"(continuous_input={continuous_input!r}, pair_steps={pair_steps!r}); "
                                  f"set the LM's continuous_dim to {need}, not {width}")
-        self._reads_features = self.llm.strategy == 'continuous' and continuous_input == 'features'
+        self._reads_features = reads_features
         self.cache_codes, self.cache_size = bool(cache_codes), int(cache_size)
         self._code_cache: dict = {}
         # new tokenizer weights make the cached codes stale

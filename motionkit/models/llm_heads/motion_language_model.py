@@ -25,7 +25,7 @@ from .backbones import build_backbone
 from .prompt_templates import resolve_template, template_fields
 from .word_level_tokenizer import build_word_vocab, detokenize, make_word_tokenizer
 
-__all__ = ['MotionLanguageModel', 'anchor_loss', 'fused_pair_latents', 'pair_latents']
+__all__ = ['MotionLanguageModel', 'anchor_loss', 'fused_pair_latents', 'pair_latents', 'pair_order']
 
 LATENT_TOKEN = '<motion_latent>'
 # written in a ``{pair}`` prompt where the shorter motion of the pair has no token left
@@ -40,12 +40,18 @@ def anchor_loss(weight: torch.Tensor, anchor: torch.Tensor, rows: Optional[int] 
     return (weight[:n] - anchor[:n]).pow(2).sum()
 
 
+def pair_order(n_source: int, n_target: int) -> list:
+    """The step-by-step order of a pair: ``(side, k)`` for source step k (side 0) then target step
+    k (side 1), k = 0 .. max - 1; ``k`` is None where that motion has ended."""
+    return [(side, k if k < n else None) for k in range(max(n_source, n_target))
+            for side, n in enumerate((n_source, n_target))]
+
+
 def pair_latents(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Latents ``(n_s, C)`` / ``(n_t, C)`` of a pair in :meth:`MotionLanguageModel.pair_text`
-    order (source k, target k, ...; the shorter motion's missing steps are skipped)."""
-    out = []
-    for k in range(max(len(source), len(target))):
-        out += [side[k] for side in (source, target) if k < len(side)]
+    """Latents ``(n_s, C)`` / ``(n_t, C)`` of a pair in :func:`pair_order` (the order of
+    :meth:`MotionLanguageModel.pair_text`; the ended motion's missing steps are skipped)."""
+    sides = (source, target)
+    out = [sides[side][k] for side, k in pair_order(len(source), len(target)) if k is not None]
     return torch.stack(out) if out else source[:0]
 
 
@@ -242,12 +248,9 @@ class MotionLanguageModel(BaseModule):
         A small LM compares the two motions at neighbouring positions here, instead of across the
         whole source sequence as in the ``{source} ... {target}`` layout (CigTime Fig. 2).
         """
-        s, t = [int(i) for i in source_ids], [int(i) for i in target_ids]
-        words = []
-        for k in range(max(len(s), len(t))):
-            for side in (s, t):
-                words.append(self.motion_text([side[k]]) if k < len(side) else PAIR_END_WORD)
-        return ' '.join(words)
+        sides = ([int(i) for i in source_ids], [int(i) for i in target_ids])
+        return ' '.join(PAIR_END_WORD if k is None else self.motion_text([sides[side][k]])
+                        for side, k in pair_order(len(sides[0]), len(sides[1])))
 
     def format_prompt(self, fields: Dict[str, str]) -> str:
         missing = [f for f in self.fields if f not in fields]
