@@ -247,6 +247,13 @@ class MDM(BaseModel):
         """The denoiser: ``x_t (B, T, D)``, ``timesteps (B,)``, text embeddings ``(B, E)``,
         valid-frame ``mask (B, T)`` and per-sample null-condition flags ``uncond (B,)`` ->
         prediction ``(B, T, D)`` of the scheduler's type."""
+        return self.output_process(self.denoise_hidden(x_t, timesteps, text_emb, mask, uncond))
+
+    def denoise_hidden(self, x_t: torch.Tensor, timesteps: torch.Tensor, text_emb: torch.Tensor,
+                       mask: Optional[torch.Tensor] = None,
+                       uncond: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The transformer's per-frame output ``(B, T, latent_dim)`` before ``output_process``
+        (same arguments as :meth:`denoise`; subclass hook for extra output heads)."""
         if x_t.ndim != 3 or x_t.shape[-1] != self.feature_dim:
             raise ValueError(f'MDM: x_t must be (B, T, {self.feature_dim}), got '
                              f'{tuple(x_t.shape)}')
@@ -262,7 +269,7 @@ class MDM(BaseModel):
             key_padding = torch.cat([torch.zeros(batch, 1, dtype=torch.bool, device=x_t.device),
                                      ~mask.bool().to(x_t.device)], dim=1)
         out = self.transformer(tokens, src_key_padding_mask=key_padding)
-        return self.output_process(out[:, 1:])
+        return out[:, 1:]
 
     def embed_frames(self, x_t: torch.Tensor) -> torch.Tensor:
         """Per-frame input tokens ``(B, T, latent_dim)`` (subclass hook: extra conditions)."""

@@ -9,6 +9,18 @@ MDM's denoiser, schedule, guidance and editing masks, and adds the source as a c
   at zero, so the untrained model is MDM);
 * the denoiser predicts the target as a residual on the source: ``x0 = source + f(...)``, so
   "change nothing" is the zero function and the network only models the change;
+* with ``source_gate=True`` the residual may also scale the source, frame by frame and feature by
+  feature: ``x0 = source + g * source + f(...)``, ``g = gate(h)`` read from the transformer's
+  per-frame output ``h`` (``gate`` starts at zero). Many corrective edits are a scale or a sign
+  flip of what the source already does on a segment: a walk backward instead of forward, the
+  other turn direction, longer steps. ``f`` alone must rebuild ``-2 * source`` through a d = 64
+  bottleneck; the gate makes it one number per feature;
+* with ``source_mirror=True`` it may also move toward the source's left-right mirror image:
+  ``+ m * (mirror(source) - source)``, ``m = mirror_gate(h)`` (zero at start; the mirror is
+  :func:`~motionkit.motion.mirror_features`, taken on the un-normalised features). "The other
+  leg", "the other hand", "turn the other way", "side-step the other way" are the mirror of the
+  edited part (the root's angular and sideways velocity flip sign, left and right swap), which no
+  per-feature scale of the source can express;
 * it trains on (source, instruction, target) triplets (``CigTimeTripletDataset`` with the pair
   pipeline and ``MotionPairDataPreprocessor``), over the frames source and target share.
 
@@ -23,6 +35,7 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
+from motionkit.motion import mirror_feature_transform
 from motionkit.registry import MODELS
 from .mdm import MDM
 
@@ -34,11 +47,15 @@ class SourceConditionedMDM(MDM):
     """MDM whose denoiser also reads the source motion (see the module doc).
 
     Args:
+        source_gate: Add the multiplicative term ``g * source`` to the residual (see the module
+            doc; False: ``x0 = source + f``).
+        source_mirror: Add the term ``m * (mirror(source) - source)`` (needs a representation
+            that :func:`~motionkit.motion.mirror_feature_transform` supports).
         **kwargs: :class:`MDM` arguments; the noise schedule must predict ``x0`` (the residual
             form needs it).
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, source_gate: bool = False, source_mirror: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         if getattr(self.noise_scheduler, 'prediction_type', 'x0') != 'x0':
             raise ValueError('SourceConditionedMDM predicts x0 as a residual on the source; use '
@@ -46,6 +63,22 @@ class SourceConditionedMDM(MDM):
         self.source_process = nn.Linear(self.feature_dim, self.latent_dim)
         nn.init.zeros_(self.source_process.weight)
         nn.init.zeros_(self.source_process.bias)
+        self.source_gate = None
+        if source_gate:
+            self.source_gate = nn.Linear(self.latent_dim, self.feature_dim)
+            nn.init.zeros_(self.source_gate.weight)
+            nn.init.zeros_(self.source_gate.bias)
+        self.mirror_gate = None
+        if source_mirror:
+            if self.representation_name is None:
+                raise ValueError('SourceConditionedMDM: source_mirror needs a representation')
+            index, sign = mirror_feature_transform(self.representation)
+            self.register_buffer('mirror_index', torch.as_tensor(index), persistent=False)
+            self.register_buffer('mirror_sign', torch.as_tensor(sign, dtype=torch.float32),
+                                 persistent=False)
+            self.mirror_gate = nn.Linear(self.latent_dim, self.feature_dim)
+            nn.init.zeros_(self.mirror_gate.weight)
+            nn.init.zeros_(self.mirror_gate.bias)
         self._source: Optional[torch.Tensor] = None
 
     @contextlib.contextmanager
@@ -82,7 +115,26 @@ class SourceConditionedMDM(MDM):
     def denoise(self, x_t: torch.Tensor, timesteps: torch.Tensor, text_emb: torch.Tensor,
                 mask: Optional[torch.Tensor] = None,
                 uncond: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return self._source_for(x_t) + super().denoise(x_t, timesteps, text_emb, mask, uncond)
+        source = self._source_for(x_t)
+        hidden = self.denoise_hidden(x_t, timesteps, text_emb, mask, uncond)
+        residual = self.output_process(hidden)
+        if self.source_gate is not None:
+            residual = residual + self.source_gate(hidden) * source
+        if self.mirror_gate is not None:
+            residual = residual + self.mirror_gate(hidden) * (self.mirror(source) - source)
+        return source + residual
+
+    def mirror(self, motion: torch.Tensor) -> torch.Tensor:
+        """Left-right mirror of ``(..., D)`` features in the model's (normalised) space."""
+        pre = self.data_preprocessor
+        if not getattr(pre, 'normalize', False):
+            return motion.index_select(-1, self.mirror_index) * self.mirror_sign
+        mean, std = getattr(pre, 'mean', None), getattr(pre, 'std', None)
+        if mean is None or std is None:
+            raise RuntimeError('SourceConditionedMDM.mirror: the data preprocessor normalises but '
+                               'has no statistics yet (give it mean_path/std_path)')
+        raw = motion * std + mean
+        return (raw.index_select(-1, self.mirror_index) * self.mirror_sign - mean) / std
 
     # ------------------------------------------------------------------ training
     @staticmethod
