@@ -8,8 +8,9 @@ hand; see projects/cigtime/README.md):
 1. ``triplets``   tools/data/build_cigtime_triplets.py: (source, instruction, target) triplets from
                   SynthMotion programs edited by SynthMotion's exact edit operators;
 2. ``tokenizer``  tools/train.py: the tiny motion VQ-VAE on the triplets' motions;
-   ``editor``     tools/train.py: the tiny instruction-conditioned MDM editor that also reads the
-                  source (SourceConditionedMDM);
+   ``editor_upper``, ``editor_lower`` tools/train.py: the tiny instruction-conditioned MDM
+                  editors that also read the source (SourceConditionedMDM), one per body part
+                  (used together through BodyPartEditorRouter);
 3. ``cigtime``    tools/train.py: the tiny language model fine-tuned on the triplets (CigTime,
                   motion tokens written as decimal ids, Fig. 2);
    ``cigtime_steps`` tools/train.py: the same LM reading the pair step by step (source, target
@@ -54,16 +55,18 @@ METHODS = {
 }
 TRAIN_STAGES = {
     'tokenizer': 'vqvae_tiny_1xb32-2k_cigtime-synthmotion.py',
-    'editor': 'mdm-source-editor_tiny_1xb32-1k_synthmotion.py',
+    'editor_upper': 'mdm-source-editor-upper_tiny_1xb32-1k_synthmotion.py',
+    'editor_lower': 'mdm-source-editor-lower_tiny_1xb32-2k_synthmotion.py',
     'cigtime': 'cigtime_tiny_1xb32-1k_synthmotion.py',
     'caption': 'caption-of-target_tiny_1xb32-1k_synthmotion.py',
     'cigtime_steps': 'cigtime-pair-features_tiny_1xb32-1k_synthmotion.py',
 }
 # training stage -> the stages whose checkpoints it needs
-DEPENDS = {'tokenizer': (), 'editor': (), 'cigtime': ('tokenizer', ), 'caption': ('tokenizer', ),
-           'cigtime_steps': ()}
-# the order stages start in when a slot frees (the longest chain, tokenizer -> two LMs, first)
-TRAIN_ORDER = ['tokenizer', 'editor', 'cigtime', 'cigtime_steps', 'caption']
+DEPENDS = {'tokenizer': (), 'editor_upper': (), 'editor_lower': (), 'cigtime': ('tokenizer', ),
+           'caption': ('tokenizer', ), 'cigtime_steps': ()}
+# the order stages start in when a slot frees: the tokenizer (two LMs wait for it) and the longest
+# stage (the lower-body editor) first
+TRAIN_ORDER = ['tokenizer', 'editor_lower', 'cigtime', 'editor_upper', 'cigtime_steps', 'caption']
 EVAL_ORDER = ['cigtime', 'nn_retrieval', 'cigtime_steps', 'caption_of_target']
 COLUMNS = [  # (metrics key, header, format)
     ('caption/bleu_4', 'BLEU-4', '{:.3f}'),
@@ -281,8 +284,17 @@ class Pipeline:
         ev = [timings.get(f'evaluate_{m}', 0.0) for m in EVAL_ORDER]
         return total + sum(max(ev[k:k + slots]) for k in range(0, len(ev), slots))
 
+    @staticmethod
+    def check_configs() -> None:
+        """Fail before any stage runs when a stage or method names a config that does not exist."""
+        names = list(TRAIN_STAGES.values()) + [config for config, _, _ in METHODS.values()]
+        missing = sorted({n for n in names if not (CONFIGS / n).is_file()})
+        if missing:
+            raise SystemExit(f'CigTime pipeline: missing configs in {CONFIGS}: {missing}')
+
     def run(self) -> str:
         t0 = time.time()
+        self.check_configs()
         self.stage_wordnet()
         self.stage_triplets()
         self.stage_train(TRAIN_ORDER)

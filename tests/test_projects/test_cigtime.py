@@ -60,12 +60,26 @@ def test_pipeline_wall_time_replays_the_two_slot_schedule():
         import run_pipeline
     finally:
         sys.path.pop(0)
-    t = dict(wordnet=3, triplets=70, tokenizer=130, editor=290, cigtime=300, cigtime_steps=300, caption=230,
-             evaluate_cigtime=120, evaluate_nn_retrieval=110, evaluate_cigtime_steps=100,
-             evaluate_caption_of_target=60)
-    # slot 1: tokenizer 0-130, cigtime 130-430, caption 430-660; slot 2: editor 0-290, steps 290-590
-    # evaluation: max(120, 110) + max(100, 60)
-    assert run_pipeline.Pipeline.stage_wall(t) == 73 + 660 + 120 + 100
+    t = dict(wordnet=3, triplets=70, tokenizer=130, editor_upper=150, editor_lower=290, cigtime=300,
+             cigtime_steps=300, caption=230, evaluate_cigtime=120, evaluate_nn_retrieval=110,
+             evaluate_cigtime_steps=100, evaluate_caption_of_target=60)
+    # TRAIN_ORDER tokenizer, editor_lower, cigtime, editor_upper, cigtime_steps, caption:
+    # slot 1: tokenizer 0-130, cigtime 130-430, steps 430-730; slot 2: lower 0-290, upper 290-440,
+    # caption 440-670; evaluation: max(120, 110) + max(100, 60)
+    assert run_pipeline.Pipeline.stage_wall(t) == 73 + 730 + 120 + 100
+
+
+def test_pipeline_names_existing_configs(monkeypatch):
+    sys.path.insert(0, str(REPO_ROOT / 'projects' / 'cigtime'))
+    try:
+        import run_pipeline
+    finally:
+        sys.path.pop(0)
+    run_pipeline.Pipeline.check_configs()
+    assert set(run_pipeline.TRAIN_ORDER) == set(run_pipeline.TRAIN_STAGES) == set(run_pipeline.DEPENDS)
+    monkeypatch.setitem(run_pipeline.TRAIN_STAGES, 'editor_lower', 'no-such-config.py')
+    with pytest.raises(SystemExit, match='no-such-config.py'):
+        run_pipeline.Pipeline.check_configs()
 
 
 @pytest.mark.slow
@@ -79,7 +93,8 @@ def test_pipeline_runs_end_to_end_and_resumes(tmp_path):
         pytest.skip('WordNet 3.0 (Debian wordnet-base) is not installed: METEOR cannot run')
     env = dict(os.environ, MOTIONKIT_CACHE=str(tmp_path / 'cache'), OMP_NUM_THREADS='1')
     cmd = [sys.executable, 'projects/cigtime/run_pipeline.py', '--work-dir', str(tmp_path / 'work'),
-           '--num-motions', '60', '--iters', 'tokenizer=30', 'editor=10', 'cigtime=30', 'caption=10',
+           '--num-motions', '60', '--iters', 'tokenizer=30', 'editor_upper=10', 'editor_lower=10', 'cigtime=30',
+           'caption=10',
            'cigtime_steps=30']
     out = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

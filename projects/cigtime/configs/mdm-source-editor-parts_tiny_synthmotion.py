@@ -1,12 +1,17 @@
 # The per-body-part instruction editor: upper-body sources go to the upper-body SourceConditionedMDM,
-# lower-body sources to the lower-body one (BodyPartEditorRouter). Nothing to train here: train
-# the two editors, then use this config wherever an editor config goes (no checkpoint of its own):
+# lower-body sources to the lower-body one (BodyPartEditorRouter). It is the MDM editor of the
+# CigTime evaluation (InstructionReconstructionMetric) and of the quick-start pipeline, whose
+# editor_upper / editor_lower stages train the two and copy their checkpoints to the paths below.
+# Nothing to train here; by hand:
+#   python tools/train.py projects/cigtime/configs/mdm-source-editor-upper_tiny_1xb32-1k_synthmotion.py \
+#       --work-dir work_dirs/cigtime_tiny/editor_upper   # then copy iter_1000.pth to editor_upper.pth
+#   (the same for the lower-body config and editor_lower/editor_lower.pth)
 #   python benchmarks/bench_mdm_editing.py --triplets work_dirs/cigtime_tiny/triplets \
 #       --config projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py --checkpoint none
-_part = 'projects/cigtime/configs/mdm-source-editor-{}_tiny_1xb32-2k_synthmotion.py'
-_ckpt = '{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/editor_{}/iter_2000.pth'
+_part = 'projects/cigtime/configs/mdm-source-editor-{}_tiny_1xb32-{}_synthmotion.py'
+_ckpt = '{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/editor_{0}/editor_{0}.pth'
 model = dict(
     type='BodyPartEditorRouter',
     editors=dict(
-        upper_body=dict(config=_part.format('upper'), checkpoint=_ckpt.format('upper')),
-        lower_body=dict(config=_part.format('lower'), checkpoint=_ckpt.format('lower'))))
+        upper_body=dict(config=_part.format('upper', '1k'), checkpoint=_ckpt.format('upper')),
+        lower_body=dict(config=_part.format('lower', '2k'), checkpoint=_ckpt.format('lower'))))

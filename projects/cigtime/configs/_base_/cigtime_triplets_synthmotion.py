@@ -38,7 +38,6 @@ test_evaluator = [
     dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
          prefix='recon_exact'),
     dict(type='InstructionReconstructionMetric',
-         editor='projects/cigtime/configs/mdm-source-editor_tiny_1xb32-1k_synthmotion.py',
-         editor_checkpoint='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/editor/editor.pth',
+         editor='projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py',
          body_parts=('upper_body', 'lower_body'), batch_size=64, prefix='recon_mdm'),
 ]
