@@ -63,10 +63,10 @@ def test_pipeline_wall_time_replays_the_two_slot_schedule():
     t = dict(wordnet=3, triplets=70, tokenizer=130, editor_upper=150, editor_lower=290, cigtime=300,
              cigtime_steps=300, caption=230, evaluate_cigtime=120, evaluate_nn_retrieval=110,
              evaluate_cigtime_steps=100, evaluate_caption_of_target=60)
-    # TRAIN_ORDER tokenizer, editor_lower, cigtime, editor_upper, cigtime_steps, caption:
-    # slot 1: tokenizer 0-130, cigtime 130-430, steps 430-730; slot 2: lower 0-290, upper 290-440,
-    # caption 440-670; evaluation: max(120, 110) + max(100, 60)
-    assert run_pipeline.Pipeline.stage_wall(t) == 73 + 730 + 120 + 100
+    # TRAIN_ORDER tokenizer, editor_upper, cigtime_steps, cigtime, editor_lower, caption:
+    # slot 1: tokenizer 0-130, steps 130-430, lower 430-720; slot 2: upper 0-150, cigtime 150-450,
+    # caption 450-680; evaluation: max(120, 110) + max(100, 60)
+    assert run_pipeline.Pipeline.stage_wall(t) == 73 + 720 + 120 + 100
 
 
 def test_pipeline_names_existing_configs(monkeypatch):

@@ -1,7 +1,8 @@
 # CigTime triplets (source motion, corrective instruction, target motion) built from SynthMotion by
 # tools/data/build_cigtime_triplets.py. projects/cigtime/run_pipeline.py writes every stage under
 # $CIGTIME_WORK_DIR (default work_dirs/cigtime_tiny): triplets/, tokenizer/tokenizer.pth,
-# editor/editor.pth, ... Point a stage elsewhere with CIGTIME_WORK_DIR=... or --cfg-options.
+# editor_upper/editor_upper.pth, editor_lower/editor_lower.pth, ... Point a stage elsewhere with
+# CIGTIME_WORK_DIR=... or --cfg-options.
 dataset_type = 'CigTimeTripletDataset'
 
 train_pipeline = [
@@ -31,8 +32,9 @@ test_dataloader = dict(
 # CigTime's evaluation: instruction quality against the ground-truth instruction (scripts/text_eval.py
 # of the CigTime code: sentence BLEU-4 with smoothing method1, ROUGE-1 F, nltk METEOR, text-embedding
 # cosine) and reconstruction accuracy (Table 3): the source edited with the generated instruction by
-# SynthMotion's exact editor (all triplets) and by the tiny MDM editor (MDM edits by body-part masks:
-# the upper- and lower-body triplets), MPJPE against the target.
+# SynthMotion's exact editor (all triplets) and by the tiny MDM editor (one SourceConditionedMDM per
+# body part behind BodyPartEditorRouter; MDM edits by body-part masks: the upper- and lower-body
+# triplets), MPJPE against the target.
 test_evaluator = [
     dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
     dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
