@@ -10,11 +10,4 @@ train_pipeline = [
     dict(type='PackMotionPairInputs', response_key='target_captions'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-test_evaluator = [
-    dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
-    dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
-         prefix='recon_exact'),
-    dict(type='InstructionReconstructionMetric',
-         editor='projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py',
-         body_parts=('upper_body', 'lower_body'), batch_size=64, prefix='recon_mdm'),
-]
+test_evaluator = {{_base_.cigtime_evaluators}}

@@ -15,11 +15,4 @@ model = dict(
 
 # instruction quality and reconstruction through both editors (the ground-truth-instruction rows
 # are the same for every method: the pipeline takes them from the Fig. 2 model's evaluation)
-test_evaluator = [
-    dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
-    dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
-         prefix='recon_exact'),
-    dict(type='InstructionReconstructionMetric',
-         editor='projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py',
-         body_parts=('upper_body', 'lower_body'), batch_size=64, prefix='recon_mdm'),
-]
+test_evaluator = {{_base_.cigtime_evaluators}}

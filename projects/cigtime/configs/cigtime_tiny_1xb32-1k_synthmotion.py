@@ -33,20 +33,7 @@ model = dict(
     data_preprocessor=dict(type='MotionPairDataPreprocessor'))
 
 # the oracle rows of the comparison: the same editors driven by the ground-truth instruction
-test_evaluator = [
-    dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
-    dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
-         prefix='recon_exact'),
-    dict(type='InstructionReconstructionMetric',
-         editor='projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py',
-         body_parts=('upper_body', 'lower_body'), batch_size=64, prefix='recon_mdm'),
-    dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
-         instruction_key='gt_instruction', prefix='oracle_exact'),
-    dict(type='InstructionReconstructionMetric',
-         editor='projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py',
-         instruction_key='gt_instruction', body_parts=('upper_body', 'lower_body'), batch_size=64,
-         prefix='oracle_mdm'),
-]
+test_evaluator = {{_base_.cigtime_oracle_evaluators}}
 
 # no validation during training (the pipeline evaluates once at the end)
 val_dataloader = None

@@ -35,7 +35,7 @@ test_dataloader = dict(
 # SynthMotion's exact editor (all triplets) and by the tiny MDM editor (one SourceConditionedMDM per
 # body part behind BodyPartEditorRouter; MDM edits by body-part masks: the upper- and lower-body
 # triplets), MPJPE against the target.
-test_evaluator = [
+cigtime_evaluators = [
     dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
     dict(type='InstructionReconstructionMetric', editor=dict(type='SynthMotionExactEditor'),
          prefix='recon_exact'),
@@ -43,3 +43,10 @@ test_evaluator = [
          editor='projects/cigtime/configs/mdm-source-editor-parts_tiny_synthmotion.py',
          body_parts=('upper_body', 'lower_body'), batch_size=64, prefix='recon_mdm'),
 ]
+# the oracle rows of the comparison: the same editors driven by the ground-truth instruction
+# (configs that want them: test_evaluator = {{_base_.cigtime_oracle_evaluators}})
+cigtime_oracle_evaluators = cigtime_evaluators + [
+    dict(evaluator, instruction_key='gt_instruction', prefix=evaluator['prefix'].replace('recon', 'oracle'))
+    for evaluator in cigtime_evaluators[1:]
+]
+test_evaluator = cigtime_evaluators
