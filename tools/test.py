@@ -22,6 +22,10 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true', help='render predictions into work_dir/vis')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. "test_dataloader.batch_size=8"')
+    parser.add_argument(
+        '--trust-remote-code', action='store_true',
+        help='let the config pass trust_remote_code=True to Hugging Face loaders (runs Python code '
+        'shipped with a model folder; a config alone cannot switch this on)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -65,6 +69,9 @@ def main(argv=None):
     from motionkit.utils import (destroy_distributed, init_distributed_if_needed,
                                  register_all_modules)
     register_all_modules(init_default_scope=False)
+    if args.trust_remote_code:
+        from motionkit.utils import allow_remote_code
+        allow_remote_code()
     cfg = merge_args(Config.fromfile(args.config), args)
     own_group = init_distributed_if_needed(args.launcher)
     if 'runner_type' in cfg:

@@ -27,6 +27,10 @@ def parse_args(argv=None):
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys, e.g. "train_cfg.max_iters=10 model.width=64"')
     parser.add_argument(
+        '--trust-remote-code', action='store_true',
+        help='let the config pass trust_remote_code=True to Hugging Face loaders (runs Python code '
+        'shipped with a model folder; a config alone cannot switch this on)')
+    parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     # torchrun passes LOCAL_RANK in the environment; --local-rank is accepted for older launchers.
@@ -75,6 +79,9 @@ def main(argv=None):
     from motionkit.utils import (destroy_distributed, init_distributed_if_needed,
                                  register_all_modules)
     register_all_modules(init_default_scope=False)
+    if args.trust_remote_code:
+        from motionkit.utils import allow_remote_code
+        allow_remote_code()
     cfg = merge_args(Config.fromfile(args.config), args)
     own_group = init_distributed_if_needed(args.launcher)
     if 'runner_type' in cfg:

@@ -1,52 +1,9 @@
 import hashlib
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
 
 from motionkit.utils import safe_load, verify_sha256
-from tests.conftest import REPO_ROOT
-
-
-class _Evil:
-    """Pickles to a call of os.system: what a malicious checkpoint looks like."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}',))
-
-
-def _write_evil(path, marker):
-    torch.save({'state_dict': {'w': torch.zeros(2)}, 'meta': _Evil(marker)}, path)
-
-
-def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
-    marker = tmp_path / 'pwned'
-    ckpt = tmp_path / 'evil.pth'
-    _write_evil(ckpt, marker)
-    with pytest.raises(RuntimeError, match='weights_only=True'):
-        safe_load(str(ckpt))
-    assert not marker.exists()
-
-
-def test_malicious_checkpoint_through_tools_test(tmp_path):
-    marker = tmp_path / 'pwned'
-    ckpt = tmp_path / 'evil.pth'
-    _write_evil(ckpt, marker)
-    example = REPO_ROOT / 'docs' / 'examples' / 'custom_plugin'
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(example), str(REPO_ROOT)]))
-    proc = subprocess.run(
-        [sys.executable, 'tools/test.py', str(example / 'configs' / 'root_direction_1xb32-200it_toy.py'),
-         str(ckpt), '--work-dir', str(tmp_path / 'work')],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode != 0
-    assert 'weights_only=True' in proc.stderr
-    assert not marker.exists(), 'the pickle payload ran'
 
 
 def test_mmengine_checkpoint_objects_load_with_weights_only(tmp_path):

@@ -1,8 +1,8 @@
 """Which SynthMotion edit does each generated instruction name? Operator accuracy of CigTime
 predictions on SynthMotion triplets.
 
-    python tools/test.py CONFIG CKPT --out preds.pkl          # any instruction model
-    python tools/analysis_tools/cigtime_operator_accuracy.py preds.pkl [more.pkl ...]
+    python tools/test.py CONFIG CKPT --out preds.json         # any instruction model (.json or .pkl)
+    python tools/analysis_tools/cigtime_operator_accuracy.py preds.json [more.pkl ...]
 
 An instruction names operator ``op`` when it fills one of ``op``'s paraphrase templates
 (``motionkit.datasets.synthmotion.edits.EDIT_OPERATORS``: the literal words of the template, any
@@ -14,7 +14,7 @@ this says whether the instruction asks for the right change.
 from __future__ import annotations
 
 import argparse
-import pickle
+import json
 import re
 import sys
 from functools import lru_cache
@@ -64,15 +64,26 @@ def operator_accuracy(predictions: Sequence[dict]) -> Dict[str, float]:
     return out
 
 
+def load_predictions(path: str) -> list:
+    """Predictions dumped by ``tools/test.py --out``: ``.json``, or ``.pkl`` read by
+    :func:`motionkit.utils.safe_pickle_load` (plain data only; a pickle never runs code here)."""
+    if path.endswith('.json'):
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    if path.endswith(('.pkl', '.pickle')):
+        from motionkit.utils import safe_pickle_load
+        return safe_pickle_load(path)
+    raise ValueError(f'{path}: expected a .json or .pkl file written by tools/test.py --out')
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('predictions', nargs='+', help='.pkl files written by tools/test.py --out')
+    parser.add_argument('predictions', nargs='+', help='.json or .pkl files written by tools/test.py --out')
     args = parser.parse_args(argv)
     lines = ['| predictions | n | operator accuracy | upper body | lower body | whole body | exact text |',
              '|---|---:|---:|---:|---:|---:|---:|']
     for path in args.predictions:
-        with open(path, 'rb') as f:
-            preds = pickle.load(f)
+        preds = load_predictions(path)
         acc = operator_accuracy(preds)
         cells = [f"{100 * acc[k]:.1f}%" if k in acc else '-' for k in ('all', ) + PARTS]
         lines.append(f'| {path} | {acc["n"]} | ' + ' | '.join(cells) + f' | {100 * acc["exact"]:.1f}% |')

@@ -13,6 +13,8 @@ from typing import Optional
 
 import torch
 
+from motionkit.utils.remote_code import check_remote_code_kwargs
+
 __all__ = ['BACKBONE_PRESETS', 'build_backbone']
 
 BACKBONE_PRESETS = {
@@ -80,7 +82,8 @@ def build_backbone(spec: dict, vocab_size: Optional[int] = None, special_ids: Op
             raise FileNotFoundError(f'LM backbone: pretrained directory not found: {path} (motionkit never '
                                     'downloads weights; convert or copy them there first)')
         from transformers import AutoConfig
-        cfg = AutoConfig.from_pretrained(path)
+        check_remote_code_kwargs(spec, 'LM backbone')
+        cfg = AutoConfig.from_pretrained(path, trust_remote_code=bool(spec.get('trust_remote_code')))
         cls = AutoModelForSeq2SeqLM if cfg.is_encoder_decoder else AutoModelForCausalLM
         if init_device == 'meta':
             with torch.device('meta'):

@@ -21,6 +21,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from motionkit.registry import MODELS
+from motionkit.utils.remote_code import check_remote_code_kwargs
 from .backbones import build_backbone
 from .prompt_templates import resolve_template, template_fields
 from .word_level_tokenizer import build_word_vocab, detokenize, make_word_tokenizer
@@ -189,6 +190,7 @@ class MotionLanguageModel(BaseModule):
             path = resolve_pretrained_path(cfg.pop('path'))
             if not os.path.isdir(path):
                 raise FileNotFoundError(f'MotionLanguageModel: tokenizer directory not found: {path}')
+            check_remote_code_kwargs(cfg, 'MotionLanguageModel tokenizer')
             tok = AutoTokenizer.from_pretrained(path, **cfg)
             if tok.pad_token is None:
                 tok.pad_token = tok.eos_token
