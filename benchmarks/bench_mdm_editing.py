@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from motionkit.evaluation.metrics._owned_model import build_owned_model  # noqa: E402
+from motionkit.utils.owned_model import build_owned_model  # noqa: E402
 from motionkit.evaluation.metrics.instruction_reconstruction_metric import \
     common_length_mpjpe  # noqa: E402
 from motionkit.motion import body_part_joints  # noqa: E402

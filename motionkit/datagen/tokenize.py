@@ -26,6 +26,7 @@ from typing import Iterable, List, Optional, Sequence
 import numpy as np
 import torch
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 
 __all__ = ['tokenize_motion_folder', 'load_motion_tokenizer', 'read_manifest',
@@ -157,7 +158,6 @@ def tokenize_motion_folder(model,
         ValueError: statistics or features of the wrong width, a codebook too large for int16,
             or an output folder built from something else.
     """
-    from motionkit.datasets.transforms.processing import load_mean_std
 
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')

@@ -22,6 +22,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 import torch
+from motionkit.motion.statistics import load_mean_std
 
 __all__ = ['evaluate_motion_tokenizer', 'tokenizer_training_statistics', 'format_tokenizer_table']
 
@@ -118,7 +119,6 @@ def evaluate_motion_tokenizer(model,
         ValueError: features or statistics of the wrong width, NaN features, or nothing to
             evaluate.
     """
-    from motionkit.datasets.transforms.processing import load_mean_std
     from motionkit.evaluation.functional import mpjpe, pa_mpjpe
     from motionkit.registry import REPRESENTATIONS
 

@@ -26,8 +26,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import DATASETS
-from .transforms.processing import load_mean_std
 
 __all__ = ['CigTimeTripletDataset', 'read_triplet_manifest', 'TRIPLET_SPLITS']
 

@@ -35,8 +35,8 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import DATASETS
-from .transforms.processing import load_mean_std
 
 __all__ = ['HumanML3DDataset', 'KITDataset', 'parse_caption_line', 'load_caption_file']
 

@@ -17,6 +17,8 @@ from .body_parts import (BODY_PARTS, FEEDBACK_REGIONS, body_part_feature_mask, b
 from .geometry import center_root_xz, mpjpe, normalize_facing, pa_mpjpe, procrustes_align, put_on_floor, resample
 from .streams import (STREAM_NAMES, bone_stream, bones_to_joints, compute_streams, joint_stream, motion_stream,
                       motion_to_positions)
+from .padding import lengths_to_mask, pad_motions
+from .statistics import load_mean_std
 from .mirror import mirror_feature_transform, mirror_features, mirror_joint_permutation, mirror_joints
 
 __all__ = [
@@ -33,5 +35,6 @@ __all__ = [
     'procrustes_align', 'mpjpe', 'pa_mpjpe', 'resample', 'normalize_facing', 'put_on_floor', 'center_root_xz',
     'STREAM_NAMES', 'joint_stream', 'bone_stream', 'motion_stream', 'bones_to_joints', 'motion_to_positions',
     'compute_streams',
+    'load_mean_std', 'pad_motions', 'lengths_to_mask',
     'mirror_joints', 'mirror_features', 'mirror_joint_permutation', 'mirror_feature_transform',
 ]

@@ -159,7 +159,7 @@ def path_of(evil):
 
 
 def test_owned_model_refuses(evil):
-    from motionkit.evaluation.metrics._owned_model import build_owned_model
+    from motionkit.utils.owned_model import build_owned_model
     from tests.test_models.test_editors.tiny_mdm import TINY
     with pytest.raises(RuntimeError, match='weights_only=True'):
         build_owned_model(dict(TINY, type='MDM'), str(path_of(evil)), 'TestMetric')

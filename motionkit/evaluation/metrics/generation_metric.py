@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import METRICS
+from motionkit.utils.owned_model import build_owned_model
 from ._fields import get_field, to_numpy
-from ._owned_model import build_owned_model
 from .t2m_metric import T2MMetric
 
 __all__ = ['T2MGenerationMetric', 'ControlErrorMetric', 'raw_motion_pair']
@@ -39,7 +40,6 @@ def _stats(meta: dict, metric: str) -> tuple:
     if not all(paths):
         raise KeyError(f'{metric}: sample {meta.get("sample_id", "?")!r} is normalised but names no '
                        'mean_path/std_path in its metainfo (keep them in PackMotionInputs meta_keys)')
-    from motionkit.datasets.transforms.processing import load_mean_std  # cached per process
     return load_mean_std(*paths)
 
 

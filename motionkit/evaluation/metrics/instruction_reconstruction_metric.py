@@ -20,9 +20,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from motionkit.registry import METRICS
+from motionkit.utils.owned_model import build_owned_model
 from ..functional import mpjpe
 from ._fields import get_field, to_numpy
-from ._owned_model import build_owned_model
 
 __all__ = ['InstructionReconstructionMetric', 'common_length_mpjpe']
 

@@ -8,6 +8,8 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 from mmengine.structures import BaseDataElement
 
+from motionkit.motion.padding import lengths_to_mask, pad_motions
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS
 
 __all__ = ['MotionDataPreprocessor']
@@ -57,7 +59,6 @@ class MotionDataPreprocessor(BaseDataPreprocessor):
         if (mean_path is None) != (std_path is None):
             raise ValueError('MotionDataPreprocessor: give both mean_path and std_path, or neither')
         if mean is None and mean_path is not None:
-            from motionkit.datasets.transforms.processing import load_mean_std
             mean, std = load_mean_std(mean_path, std_path)
         self.normalize = mean is not None
         if self.normalize:
@@ -80,7 +81,6 @@ class MotionDataPreprocessor(BaseDataPreprocessor):
         self.pad_to = pad_to
 
     def _collate(self, inputs) -> dict:
-        from motionkit.datasets.collate import lengths_to_mask, pad_motions
         if isinstance(inputs, dict):
             if 'motion' not in inputs:
                 raise KeyError('MotionDataPreprocessor: inputs dict needs a "motion" entry, got '

@@ -10,6 +10,8 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 from mmengine.structures import BaseDataElement
 
+from motionkit.motion.padding import lengths_to_mask, pad_motions
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS
 
 __all__ = ['MotionPairDataPreprocessor']
@@ -83,7 +85,6 @@ class MotionPairDataPreprocessor(BaseDataPreprocessor):
         self.std = std_t if device is None else std_t.to(device)
 
     def _load_stats(self, mean_path: str, std_path: str) -> None:
-        from motionkit.datasets.transforms.processing import load_mean_std
         mean, std = load_mean_std(mean_path, std_path)
         self._set_stats(mean, std, f'{mean_path}, {std_path}')
         self.stats_paths = (osp.abspath(str(mean_path)), osp.abspath(str(std_path)))
@@ -110,7 +111,6 @@ class MotionPairDataPreprocessor(BaseDataPreprocessor):
                              'explicitly when mixing datasets')
 
     def _pad(self, value, lengths, name: str) -> tuple:
-        from motionkit.datasets.collate import lengths_to_mask, pad_motions
         if isinstance(value, (list, tuple)):
             return pad_motions(value, 0.0)
         if isinstance(value, torch.Tensor):

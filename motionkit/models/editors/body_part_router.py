@@ -13,6 +13,7 @@ from typing import Dict, Optional, Sequence, Union
 import torch
 
 from motionkit.registry import MODELS
+from motionkit.utils.owned_model import build_owned_model
 
 __all__ = ['BodyPartEditorRouter']
 
@@ -32,7 +33,6 @@ class BodyPartEditorRouter(torch.nn.Module):
 
     def __init__(self, editors: Dict[str, Union[dict, str]]) -> None:
         super().__init__()
-        from motionkit.evaluation.metrics._owned_model import build_owned_model
         if not isinstance(editors, dict) or not editors:
             raise ValueError(f'BodyPartEditorRouter: editors must be a non-empty dict '
                              f'{{body part: editor}}, got {editors!r}')

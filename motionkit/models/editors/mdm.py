@@ -35,6 +35,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS, REPRESENTATIONS
 from ..diffusion.gaussian_diffusion import randn_like
 from ..diffusion.guidance import classifier_free_guidance
@@ -336,7 +337,6 @@ class MDM(BaseModel):
                     raise KeyError('MDM: a data sample says normalized=True but has no '
                                    'mean_path/std_path in its metainfo (add them to the '
                                    "PackMotionInputs meta_keys)")
-                from motionkit.datasets.transforms.processing import load_mean_std
                 mean, std = load_mean_std(meta['mean_path'], meta['std_path'], self.feature_dim)
                 return (torch.as_tensor(mean, dtype=torch.float32, device=self.device),
                         torch.as_tensor(std, dtype=torch.float32, device=self.device))
@@ -567,7 +567,6 @@ class MDM(BaseModel):
                 raise ValueError('MDM.edit_instructions: the model has no normalisation statistics '
                                  '(set mean_path/std_path on its data preprocessor) and the sources '
                                  'name no data_root with Mean.npy/Std.npy')
-            from motionkit.datasets.transforms.processing import load_mean_std
             import os.path as osp
             mean, std = load_mean_std(osp.join(root, 'Mean.npy'), osp.join(root, 'Std.npy'), self.feature_dim)
             stats = (torch.as_tensor(mean, dtype=torch.float32, device=self.device),

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Union
 import torch
 from mmengine.model import BaseModel
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS
 
 __all__ = ['CorrectiveInstructionGenerator']
@@ -215,7 +216,6 @@ class CorrectiveInstructionGenerator(BaseModel):
                 break
             if rows[i] not in picked:
                 picked.append(rows[i])
-        from motionkit.datasets.transforms.processing import load_mean_std
         mean, std = load_mean_std(osp.join(root, 'Mean.npy'), osp.join(root, 'Std.npy'),
                                   getattr(self.motion_tokenizer, 'feature_dim', None))
         template = cfg.get('example_template',

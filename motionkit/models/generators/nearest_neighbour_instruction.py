@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Union
 import torch
 from mmengine.model import BaseModel
 
-from motionkit.registry import DATASETS, MODELS
+from motionkit.registry import DATASETS, FUNCTIONS, MODELS
 
 __all__ = ['NearestNeighbourInstructionRetrieval', 'pair_descriptor']
 
@@ -49,6 +49,8 @@ class NearestNeighbourInstructionRetrieval(BaseModel):
             ``LoadMotionPair`` + ``PackMotionPairInputs`` pipeline); its instructions are the answers.
         metric: ``'cosine'`` or ``'euclidean'`` distance between standardised descriptors.
         index_batch_size: pairs per batch while indexing.
+        collate_fn: name of the registered collate function that batches the training pairs
+            (looked up in the ``FUNCTIONS`` registry, as mmengine's Runner does for dataloaders).
         data_preprocessor: pads and normalises the pairs (``MotionPairDataPreprocessor``).
     """
 
@@ -56,6 +58,7 @@ class NearestNeighbourInstructionRetrieval(BaseModel):
                  train_dataset: dict,
                  metric: str = 'cosine',
                  index_batch_size: int = 64,
+                 collate_fn: str = 'motion_pair_collate',
                  data_preprocessor: Optional[Union[dict, torch.nn.Module]] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='MotionPairDataPreprocessor')
@@ -66,6 +69,10 @@ class NearestNeighbourInstructionRetrieval(BaseModel):
         self.train_dataset_cfg = train_dataset
         self.metric = metric
         self.index_batch_size = int(index_batch_size)
+        self._collate = FUNCTIONS.get(collate_fn)
+        if self._collate is None:
+            raise KeyError(f'NearestNeighbourInstructionRetrieval: collate function {collate_fn!r} is not '
+                           'in the FUNCTIONS registry')
         self._keys: Optional[torch.Tensor] = None
         self._answers: List[str] = []
         self._mu = self._sigma = None
@@ -83,7 +90,6 @@ class NearestNeighbourInstructionRetrieval(BaseModel):
     @torch.no_grad()
     def build_index(self, dataset=None) -> int:
         """Index the training pairs; returns how many."""
-        from motionkit.datasets.collate import motion_pair_collate
         if dataset is None:
             dataset = self.train_dataset_cfg
         if isinstance(dataset, dict):
@@ -93,7 +99,7 @@ class NearestNeighbourInstructionRetrieval(BaseModel):
         keys, answers = [], []
         for start in range(0, len(dataset), self.index_batch_size):
             items = [dataset[i] for i in range(start, min(start + self.index_batch_size, len(dataset)))]
-            batch = self.data_preprocessor(motion_pair_collate(items), False)
+            batch = self.data_preprocessor(self._collate(items), False)
             keys.append(self._descriptors(batch['inputs']).cpu())
             for sample in batch['data_samples']:
                 answers.append(str(sample.gt_instruction))

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import nn
 
+from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS
 from .token_text import format_motion_tokens, parse_motion_tokens
 
@@ -537,7 +538,6 @@ class MotionVQVAE(BaseModel):
             raise KeyError('MotionVQVAE: the batch was normalised in the pipeline but the data '
                            'sample has no mean_path/std_path to undo it; add them to '
                            "PackMotionInputs' meta_keys")
-        from motionkit.datasets.transforms.processing import load_mean_std
         mean, std = load_mean_std(meta['mean_path'], meta['std_path'], self.feature_dim)
         return x * torch.as_tensor(std).to(x) + torch.as_tensor(mean).to(x)
 

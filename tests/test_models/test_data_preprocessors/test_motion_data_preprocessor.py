@@ -7,7 +7,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 
 from motionkit.datasets import motion_collate, pad_motions
-from motionkit.datasets.collate import lengths_to_mask
+from motionkit.motion import lengths_to_mask
 from motionkit.models.data_preprocessors import MotionDataPreprocessor
 from motionkit.registry import MODELS
 from motionkit.structures import MotionDataSample

@@ -171,7 +171,7 @@ def test_missing_tokenizer_checkpoint_is_named(tmp_path):
 def test_in_context_examples_fill_the_fig4_prompt(tmp_path, cigtime_work_dir):
     import json
     import numpy as np
-    from motionkit.datasets.transforms.processing import load_mean_std
+    from motionkit.motion.statistics import load_mean_std
     root = cigtime_work_dir / 'triplets'
     init_default_scope('motionkit')
     base = _generator(tmp_path)  # for its tokenizer checkpoint and LM settings
