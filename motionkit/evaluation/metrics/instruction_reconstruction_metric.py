@@ -2,8 +2,8 @@
 
 CigTime measures an instruction by what it does: the source motion is edited with the generated
 instruction through a motion editor, and the edited motion is compared with the ground-truth target
-(MPJPE; FID where an evaluator is given). A good instruction reproduces the target; the "do
-nothing" reference is the error of the unedited source.
+(MPJPE; the paper's reconstruction FID is not computed yet). A good instruction reproduces the
+target; the "do nothing" reference is the error of the unedited source.
 
 The editor is any object with ``edit_instructions(sources, instructions) -> list[(T, J, 3)]`` (see
 :class:`~motionkit.models.editors.SynthMotionExactEditor` and :meth:`MDM.edit_instructions`).
