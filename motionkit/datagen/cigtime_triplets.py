@@ -20,7 +20,6 @@ resumes where it stopped and gives the same files as an uninterrupted one.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import os.path as osp
@@ -33,6 +32,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
+from motionkit.utils.io import file_sha256
 
 __all__ = ['build_cigtime_triplets', 'cigtime_triplets_config', 'blend_features',
            'load_instruction_file', 'request_llm_paraphrases', 'parse_paraphrases',
@@ -47,12 +47,6 @@ def _dumps(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------- instruction sources
@@ -205,7 +199,7 @@ def _build_editor(editor, editor_checkpoint: Optional[str]):
         cfg = Config.fromfile(path)
         if 'model' not in cfg:
             raise KeyError(f'{path}: no "model" in the editor config')
-        model_cfg, cfg_record, cfg_sha = cfg.model, osp.abspath(path), _sha256(path)
+        model_cfg, cfg_record, cfg_sha = cfg.model, osp.abspath(path), file_sha256(path)
     elif isinstance(editor, dict):
         model_cfg = editor
     else:
@@ -224,7 +218,7 @@ def _build_editor(editor, editor_checkpoint: Optional[str]):
         if not isinstance(state, dict):
             raise ValueError(f'{editor_checkpoint}: expected a state dict or an mmengine checkpoint')
         model.load_state_dict(state, strict=True)
-        sha = _sha256(editor_checkpoint)
+        sha = file_sha256(editor_checkpoint)
     if hasattr(model, 'eval'):
         model.eval()
     return model, dict(type=type(model).__name__, config=cfg_record, config_sha256=cfg_sha,
@@ -252,7 +246,7 @@ def cigtime_triplets_config(num_motions: int, seed: int = 0, editor: Any = 'synt
         raise ValueError("instruction_source='llm' needs client=dict(type='OpenAIChatClient', ...)")
     if isinstance(editor, (str, os.PathLike)) and editor != 'synthmotion':
         editor_rec = dict(config=osp.abspath(str(editor)),
-                          sha256=_sha256(str(editor)) if osp.isfile(str(editor)) else None)
+                          sha256=file_sha256(str(editor)) if osp.isfile(str(editor)) else None)
     elif isinstance(editor, dict):
         editor_rec = json.loads(_dumps(editor))
     elif editor == 'synthmotion':
@@ -263,11 +257,11 @@ def cigtime_triplets_config(num_motions: int, seed: int = 0, editor: Any = 'synt
                 per_source=int(per_source), editor=editor_rec,
                 editor_checkpoint=(None if editor_checkpoint is None else
                                    dict(path=osp.abspath(editor_checkpoint),
-                                        sha256=_sha256(editor_checkpoint))),
+                                        sha256=file_sha256(editor_checkpoint))),
                 instruction_source=instruction_source,
                 instruction_file=(None if instruction_file is None else
                                   dict(path=osp.abspath(instruction_file),
-                                       sha256=_sha256(instruction_file))),
+                                       sha256=file_sha256(instruction_file))),
                 client=(None if client is None else dict(object=type(client).__name__)
                         if hasattr(client, 'chat') else json.loads(_dumps(client))),
                 num_paraphrases=int(num_paraphrases) if instruction_source == 'llm' else None)

@@ -16,7 +16,6 @@ refused (mixing tokens of two codebooks would silently corrupt the data).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import os.path as osp
@@ -27,7 +26,7 @@ import numpy as np
 import torch
 
 from motionkit.motion.statistics import load_mean_std
-from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
+from motionkit.utils.io import atomic_save_npy, atomic_write_bytes, file_sha256
 
 __all__ = ['tokenize_motion_folder', 'load_motion_tokenizer', 'read_manifest',
            'checkpoint_provenance']
@@ -36,12 +35,6 @@ TOOL_VERSION = 1
 _PATH_KEYS = ('data_root', 'config', 'checkpoint')
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_manifest(path: str) -> List[dict]:
@@ -174,7 +167,7 @@ def tokenize_motion_folder(model,
     meta = dict(tool_version=TOOL_VERSION, codebook_size=codebook_size,
                 num_quantizers=int(getattr(model.quantizer, 'num_quantizers', 1)),
                 unit_length=int(model.unit_length), feature_dim=int(model.feature_dim),
-                mean_sha256=_sha256(mean_path), std_sha256=_sha256(std_path),
+                mean_sha256=file_sha256(mean_path), std_sha256=file_sha256(std_path),
                 **(provenance or {}))
     meta_file = out / 'meta.json'
     if meta_file.exists():
@@ -267,5 +260,5 @@ def tokenize_motion_folder(model,
 
 def checkpoint_provenance(config: str, checkpoint: str) -> dict:
     """``meta.json`` entries naming the config and checkpoint by path and sha256."""
-    return dict(config=osp.abspath(config), config_sha256=_sha256(config),
-                checkpoint=osp.abspath(checkpoint), checkpoint_sha256=_sha256(checkpoint))
+    return dict(config=osp.abspath(config), config_sha256=file_sha256(config),
+                checkpoint=osp.abspath(checkpoint), checkpoint_sha256=file_sha256(checkpoint))

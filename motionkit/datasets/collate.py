@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import numpy as np
-import torch
-
 from motionkit.motion.padding import lengths_to_mask, pad_motions
 from motionkit.registry import FUNCTIONS
 

@@ -20,6 +20,7 @@ from typing import Any, Optional, Sequence
 from motionkit.registry import FEEDBACK_CLIENTS
 from motionkit.utils.io import atomic_write_bytes
 
+from motionkit.utils.paths import cache_dir
 from .errors import FeedbackError
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,7 @@ _EXCERPT = 300
 
 def default_feedback_cache_dir() -> Path:
     """``$MOTIONKIT_CACHE/feedback`` or ``~/.cache/motionkit/feedback``."""
-    root = os.environ.get('MOTIONKIT_CACHE')
-    base = Path(root) if root else Path.home() / '.cache' / 'motionkit'
-    return base / 'feedback'
+    return cache_dir('feedback')
 
 
 def _excerpt(body: bytes | str | None) -> Optional[str]:

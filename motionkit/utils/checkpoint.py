@@ -25,7 +25,6 @@ A file whose name carries a hash (OpenMMLab convention ``name-<sha256 prefix>.pt
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import os.path as osp
 import pickle
@@ -37,6 +36,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .io import file_sha256
 
 try:  # numpy >= 2
     from numpy._core import multiarray as _np_multiarray
@@ -159,15 +160,6 @@ def _checkpoint_globals() -> List[Any]:
         globs.append((_numpy_reconstruct, f'{module}._reconstruct'))
         globs.append((_numpy_scalar, f'{module}.scalar'))
     return globs
-
-
-def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(chunk_size), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def expected_sha256(path: str) -> Optional[str]:

@@ -1,6 +1,7 @@
 """Atomic file writes: a reader never sees a half-written file, an interrupted job leaves none."""
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -17,6 +18,15 @@ def _umask() -> int:
 
 # mkstemp creates 0600 files; finished files get the usual permissions
 _FILE_MODE = 0o666 & ~_umask()
+
+
+def file_sha256(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks (the one hash helper of motionkit)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(chunk_size), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

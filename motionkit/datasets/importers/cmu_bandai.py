@@ -33,6 +33,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from motionkit.utils.io import file_sha256
 from .bvh import read_bvh
 from .humanml3d_writer import HumanML3DWriter, atomic_write_bytes
 from .retarget import RIG_MAPS, canonicalize_t2m22, retarget_bvh
@@ -70,12 +71,6 @@ def split_windows(num_frames: int, max_len: int = MAX_MOTION_FRAMES,
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _read_tsv(path: Path) -> list[dict]:
@@ -234,7 +229,7 @@ def build_cmu_bandai(out_dir: str | os.PathLike, shared_root: str | os.PathLike 
         if not windows:
             summary['too_short'].append(dict(source=src['rel'], frames=int(result.joints.shape[0])))
             continue
-        sha = _sha256(src['path'])
+        sha = file_sha256(src['path'])
         for k, (start, end) in enumerate(windows):
             mid = src['id'] if len(windows) == 1 else f'{src["id"]}_w{k:02d}'
             if writer.has(mid):

@@ -35,6 +35,7 @@ import numpy as np
 
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 
+from motionkit.utils.paths import cache_dir
 from .learner_expert import make_feedback_pair, to_coco17
 from .program import ClassDistribution, rng_for, sample_motion
 from .triplets import make_triplet
@@ -78,8 +79,7 @@ def config_hash(config: dict) -> str:
 
 def default_cache_dir() -> Path:
     """``$MOTIONKIT_CACHE/synthmotion`` or ``~/.cache/motionkit/synthmotion``."""
-    root = os.environ.get('MOTIONKIT_CACHE')
-    return (Path(root) if root else Path.home() / '.cache' / 'motionkit') / 'synthmotion'
+    return cache_dir('synthmotion')
 
 
 def _split_of(seed: int, index: int) -> str:
