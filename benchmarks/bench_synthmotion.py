@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from motionkit.datasets.synthmotion import (ClassDistribution, build_synthmotion, make_feedback_pair,  # noqa: E402
+from motionkit.synthmotion import (ClassDistribution, build_synthmotion, make_feedback_pair,  # noqa: E402
                                             make_triplet, sample_motion)
 
 

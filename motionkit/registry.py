@@ -91,7 +91,8 @@ LOG_PROCESSORS = Registry(
 
 # --- Data ----------------------------------------------------------------------------------
 # Datasets (HumanML3D / KIT format, SynthMotion, triplets, NTU, ...).
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['motionkit.datasets'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
+                    locations=['motionkit.datasets', 'motionkit.synthmotion'])
 # Samplers for data loaders.
 DATA_SAMPLERS = Registry(
     'data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['motionkit.datasets'])
@@ -103,7 +104,7 @@ FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['motionki
 # --- Models --------------------------------------------------------------------------------
 # Every nn.Module: tokenizers, editors, generators, recognizers, LLM heads, encoders, losses,
 # data preprocessors, evaluators.
-MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['motionkit.models'])
+MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['motionkit.models', 'motionkit.synthmotion'])
 # Model wrappers (DDP that also works on CPU, ...).
 MODEL_WRAPPERS = Registry(
     'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['motionkit.engine'])

@@ -58,7 +58,7 @@ def load_instruction_file(path: str) -> list:
         ValueError: invalid JSON, a missing key or an unknown body part / operator (naming the
             line), or an empty file.
     """
-    from motionkit.datasets.synthmotion import EDIT_OPERATORS
+    from motionkit.synthmotion import EDIT_OPERATORS
     if not osp.isfile(path):
         raise FileNotFoundError(f'instruction file not found: {path}')
     entries = []
@@ -126,8 +126,8 @@ def request_llm_paraphrases(client, num_paraphrases: int = 5) -> dict:
     per source. Returns ``{operator: dict(paraphrases=[...], reply=str)}``: the operator's own
     templates first, then the new ones, deduplicated (case and punctuation ignored).
     """
-    from motionkit.datasets.synthmotion import EDIT_OPERATORS
-    from motionkit.models.editors.synthmotion_exact_editor import normalize_instruction
+    from motionkit.synthmotion import EDIT_OPERATORS
+    from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction
     out = {}
     for name, op in EDIT_OPERATORS.items():
         fields = set().union(*(_placeholders(t) for t in op.templates))
@@ -183,7 +183,7 @@ def _build_editor(editor, editor_checkpoint: Optional[str]):
     from motionkit.registry import MODELS
     from motionkit.utils import register_all_modules
     if editor == 'synthmotion':
-        from motionkit.models.editors import SynthMotionExactEditor
+        from motionkit.synthmotion import SynthMotionExactEditor
         return SynthMotionExactEditor(), dict(type='SynthMotionExactEditor', config='synthmotion',
                                               checkpoint=None, sha256=None)
     if hasattr(editor, 'edit_instructions'):
@@ -289,8 +289,8 @@ class _Builder:
     # ---- instruction choice
     def _synthmotion_choices(self, item, source_id: str, rng) -> list:
         """``per_source`` realisable SynthMotion edits (different operators)."""
-        from motionkit.datasets.synthmotion.edits import applicable_edits
-        from motionkit.datasets.synthmotion.triplets import (MIN_EDIT_CHANGE, body_part_order, fill_instructions,
+        from motionkit.synthmotion.edits import applicable_edits
+        from motionkit.synthmotion.triplets import (MIN_EDIT_CHANGE, body_part_order, fill_instructions,
                                                              propose_edit, source_events)
         events = source_events(item)
         cands = applicable_edits(events)
@@ -325,8 +325,8 @@ class _Builder:
         """``per_source`` file instructions for the source: entries whose operator applies (or
         that name none), body part first (40/40/20), each matched to a SynthMotion edit when
         possible (the exact editor needs one)."""
-        from motionkit.datasets.synthmotion.edits import applicable_edits
-        from motionkit.datasets.synthmotion.triplets import source_events
+        from motionkit.synthmotion.edits import applicable_edits
+        from motionkit.synthmotion.triplets import source_events
         applicable = {op.name for op, _ in applicable_edits(source_events(item))}
         pool = [e for e in self.file_entries if e['operator'] is None or e['operator'] in applicable]
         chosen, used = [], set()
@@ -362,8 +362,8 @@ class _Builder:
 
     # ---- one source
     def build_source(self, index: int) -> list:
-        from motionkit.datasets.synthmotion.captions import caption_for_program, format_caption_line
-        from motionkit.datasets.synthmotion.program import rng_for
+        from motionkit.synthmotion.captions import caption_for_program, format_caption_line
+        from motionkit.synthmotion.program import rng_for
         source_id = self.ids[index]
         prog = self.programs[source_id]
         item, _ = self.exact.source_item(source_id, str(self.source_root))
@@ -438,7 +438,7 @@ class _Builder:
 
 
 def _part_joints(part: str) -> tuple:
-    from motionkit.datasets.synthmotion.body import JOINTS, LOWER_BODY, UPPER_BODY
+    from motionkit.synthmotion.body import JOINTS, LOWER_BODY, UPPER_BODY
     return {'upper_body': UPPER_BODY, 'lower_body': LOWER_BODY, 'whole_body': JOINTS}[part]
 
 
@@ -473,7 +473,7 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
         ``out_dir``. A finished folder with the same config is returned untouched; one with
         another config (finished or not) raises ``FileExistsError`` naming the folder.
     """
-    from motionkit.datasets.synthmotion import config_hash, ensure_synthmotion, synthmotion_config
+    from motionkit.synthmotion import config_hash, ensure_synthmotion, synthmotion_config
     cfg = cigtime_triplets_config(num_motions, seed, editor, editor_checkpoint, instruction_source,
                                   instruction_file, client, per_source, num_paraphrases)
     out = Path(out_dir)
@@ -494,7 +494,7 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(cfg_file, _dumps(cfg).encode())
 
-    from motionkit.models.editors import SynthMotionExactEditor
+    from motionkit.synthmotion import SynthMotionExactEditor
     # each source is visited once: a small cache is enough
     exact = SynthMotionExactEditor(synthmotion_root=str(source_root), cache_size=8)
     model, editor_prov = _build_editor(editor, editor_checkpoint)
@@ -519,7 +519,7 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
         instr_prov.update(client=cfg['client'],
                           paraphrases={k: v['paraphrases'] for k, v in llm.items()})
     else:
-        instr_prov.update(operators='motionkit.datasets.synthmotion.edits.EDIT_OPERATORS')
+        instr_prov.update(operators='motionkit.synthmotion.edits.EDIT_OPERATORS')
     builder = _Builder(out, cfg, source_root, model, exact, file_entries, llm)
     if len(builder.ids) != num_motions:
         raise RuntimeError(f'{source_root}: programs.jsonl lists {len(builder.ids)} motions, expected '

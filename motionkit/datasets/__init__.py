@@ -1,6 +1,5 @@
 """Datasets, transforms and collate functions (registered in DATASETS / TRANSFORMS / FUNCTIONS)."""
 from . import importers  # noqa: F401
-from . import synthmotion  # noqa: F401
 from . import transforms  # noqa: F401  (registers the transforms)
 from .pose_dataset import COCO17PoseDataset
 from .cigtime_triplet_dataset import CigTimeTripletDataset, read_triplet_manifest

@@ -77,7 +77,7 @@ class COCO17PoseDataset(BaseDataset):
                              f'{split!r}')
         sources = [(str(r), 'folder') for r in data_roots]
         if synthmotion is not None:
-            from .synthmotion.build import ensure_synthmotion
+            from motionkit.synthmotion.build import ensure_synthmotion
             sm = dict(synthmotion)
             unknown = set(sm) - {'num_motions', 'seed', 'cache_dir', 'build_options'}
             if unknown or 'num_motions' not in sm:

@@ -8,6 +8,7 @@ from mmengine import DefaultScope
 _PACKAGES = (
     'motionkit.motion',
     'motionkit.datasets',
+    'motionkit.synthmotion',
     'motionkit.models',
     'motionkit.evaluation',
     'motionkit.engine',

@@ -7,7 +7,7 @@ import pytest
 
 from motionkit.datagen import build_cigtime_triplets
 from motionkit.datagen.cigtime_triplets import blend_features, parse_paraphrases
-from motionkit.models.editors import SynthMotionExactEditor
+from motionkit.synthmotion import SynthMotionExactEditor
 
 N = 40
 
@@ -206,7 +206,7 @@ def test_llm_instruction_source(tmp_path, sm_cache):
     llm = FakeLLM()
     out = build_cigtime_triplets(tmp_path / 'llm', 12, seed=0, instruction_source='llm', client=llm,
                                  progress=False, synthmotion_cache_dir=sm_cache)
-    from motionkit.datasets.synthmotion import EDIT_OPERATORS
+    from motionkit.synthmotion import EDIT_OPERATORS
     assert len(llm.requests) == len(EDIT_OPERATORS)
     prov = json.loads((out / 'manifest.json').read_text())['provenance']['instructions']
     para = prov['paraphrases']['squat_deeper']

@@ -74,7 +74,7 @@ def test_sources_options_and_errors(tmp_path, monkeypatch):
     def fake_ensure(num_motions, seed=0, cache_dir=None, **options):
         calls.append((num_motions, seed, options))
         return sm
-    monkeypatch.setattr('motionkit.datasets.synthmotion.build.ensure_synthmotion', fake_ensure)
+    monkeypatch.setattr('motionkit.synthmotion.build.ensure_synthmotion', fake_ensure)
     ds = COCO17PoseDataset([], synthmotion=dict(num_motions=7, seed=3), cmu_bandai_root=str(a),
                            split='test', frame_step=5)
     assert calls == [(7, 3, {})]

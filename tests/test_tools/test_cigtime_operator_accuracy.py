@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from motionkit.datasets.synthmotion.edits import EDIT_OPERATORS
+from motionkit.synthmotion.edits import EDIT_OPERATORS
 from tests.conftest import REPO_ROOT
 
 

@@ -2,7 +2,7 @@
 import hashlib
 from pathlib import Path
 
-from motionkit.datasets.synthmotion.build import default_cache_dir
+from motionkit.synthmotion.build import default_cache_dir
 from motionkit.feedback.openai_client import default_feedback_cache_dir
 from motionkit.hub.convert_gguf import default_models_dir
 from motionkit.utils.io import file_sha256

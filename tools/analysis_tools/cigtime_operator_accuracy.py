@@ -5,7 +5,7 @@ predictions on SynthMotion triplets.
     python tools/analysis_tools/cigtime_operator_accuracy.py preds.json [more.pkl ...]
 
 An instruction names operator ``op`` when it fills one of ``op``'s paraphrase templates
-(``motionkit.datasets.synthmotion.edits.EDIT_OPERATORS``: the literal words of the template, any
+(``motionkit.synthmotion.edits.EDIT_OPERATORS``: the literal words of the template, any
 text where a ``{field}`` stands). A prediction is right when the triplet's own ``edit`` is among
 the operators it names. Prints a Markdown table: overall and per body part, and the share of
 predictions that are exactly the reference instruction. BLEU and METEOR reward shared words;
@@ -28,7 +28,7 @@ PARTS = ('upper_body', 'lower_body', 'whole_body')
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple:
-    from motionkit.datasets.synthmotion.edits import EDIT_OPERATORS
+    from motionkit.synthmotion.edits import EDIT_OPERATORS
     out = []
     for op in EDIT_OPERATORS.values():
         for template in op.templates:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from motionkit.datasets.synthmotion import build_synthmotion  # noqa: E402
+from motionkit.synthmotion import build_synthmotion  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 
-from motionkit.datasets.synthmotion import (ClassDistribution, make_feedback_pair,  # noqa: E402
+from motionkit.synthmotion import (ClassDistribution, make_feedback_pair,  # noqa: E402
                                             make_triplet, sample_body, sample_motion, synthesize)
-from motionkit.datasets.synthmotion.program import SynthItem  # noqa: E402
+from motionkit.synthmotion.program import SynthItem  # noqa: E402
 from motionkit.visualization.skeleton_renderer import (frame_grid, render_side_by_side, save_image,  # noqa: E402
                                                        save_video)
 

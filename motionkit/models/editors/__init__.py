@@ -6,11 +6,10 @@ from .editing import (blend_edit, body_part_keep_mask, expand_keep_mask, feature
 from .mdm import MDM, SinusoidalPositionalEncoding, masked_mse, timestep_embedding
 from .prior_mdm import PriorMDM, blend_control_sample
 from .source_conditioned_mdm import SourceConditionedMDM
-from .synthmotion_exact_editor import SynthMotionExactEditor
 
 __all__ = [
     'MDM', 'PriorMDM', 'SourceConditionedMDM', 'blend_control_sample', 'feature_keep_mask', 'body_part_keep_mask',
     'inbetween_keep_mask', 'joint_control_mask', 'expand_keep_mask', 'overwrite_x0', 'blend_edit',
-    'timestep_embedding', 'SinusoidalPositionalEncoding', 'masked_mse', 'SynthMotionExactEditor',
+    'timestep_embedding', 'SinusoidalPositionalEncoding', 'masked_mse',
     'BodyPartEditorRouter'
 ]

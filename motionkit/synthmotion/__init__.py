@@ -12,10 +12,11 @@ from .learner_expert import ACTIVITIES, make_feedback_pair, t2m22_to_coco17_appr
 from .primitives import PRIMITIVES, Primitive
 from .program import ClassDistribution, SynthItem, sample_motion
 from .synthmotion_dataset import SynthMotionDataset
+from .synthmotion_exact_editor import SynthMotionExactEditor, normalize_instruction
 from .triplets import make_triplet, pelvis_frame_positions, unchanged_joints
 
 __all__ = [
-    'SynthMotionDataset', 'build_synthmotion', 'ensure_synthmotion', 'synthmotion_config', 'config_hash',
+    'SynthMotionDataset', 'SynthMotionExactEditor', 'normalize_instruction', 'build_synthmotion', 'ensure_synthmotion', 'synthmotion_config', 'config_hash',
     'default_cache_dir', 'SYNTHMOTION_VERSION', 'PRIMITIVES', 'Primitive', 'EDIT_OPERATORS', 'EditOperator',
     'ACTIVITIES', 'Motion', 'synthesize', 'sample_motion', 'SynthItem', 'ClassDistribution', 'make_triplet',
     'make_feedback_pair', 'caption_for_program', 'format_caption_line', 'to_coco17', 't2m22_to_coco17_approx',

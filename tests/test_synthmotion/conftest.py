@@ -1,6 +1,6 @@
 import pytest
 
-from motionkit.datasets.synthmotion import ClassDistribution, sample_motion
+from motionkit.synthmotion import ClassDistribution, sample_motion
 
 NUM_MOTIONS = 240
 

@@ -4,13 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from motionkit.models.editors import SynthMotionExactEditor
-from motionkit.models.editors.synthmotion_exact_editor import normalize_instruction, token_f1
+from motionkit.synthmotion import SynthMotionExactEditor
+from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction, token_f1
 
 
 @pytest.fixture(scope='module')
 def synth_root(tmp_path_factory):
-    from motionkit.datasets.synthmotion import build_synthmotion
+    from motionkit.synthmotion import build_synthmotion
     # 40 motions -> 20 make_triplet triplets in synthmotion/triplets.jsonl
     return build_synthmotion(tmp_path_factory.mktemp('sm_editor') / 'sm', 40, seed=1, progress=False,
                              num_feedback=0)

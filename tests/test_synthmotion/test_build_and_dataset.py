@@ -4,8 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from motionkit.datasets.synthmotion import build_synthmotion
-from motionkit.datasets.synthmotion import build as build_mod
+from motionkit.synthmotion import build_synthmotion
+from motionkit.synthmotion import build as build_mod
 from motionkit.registry import DATASETS
 
 
@@ -105,7 +105,7 @@ def test_registered_dataset_builds_and_caches(tmp_path):
 def test_cli(tmp_path):
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'make_synthmotion', os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools', 'data',
+        'make_synthmotion', os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'data',
                                          'make_synthmotion.py'))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

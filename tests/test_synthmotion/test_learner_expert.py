@@ -1,8 +1,8 @@
 import numpy as np
 
-from motionkit.datasets.synthmotion import ACTIVITIES, make_feedback_pair, t2m22_to_coco17_approx, to_coco17
-from motionkit.datasets.synthmotion.body import BODY_REGIONS, JOINTS
-from motionkit.datasets.synthmotion.triplets import pelvis_frame_positions
+from motionkit.synthmotion import ACTIVITIES, make_feedback_pair, t2m22_to_coco17_approx, to_coco17
+from motionkit.synthmotion.body import BODY_REGIONS, JOINTS
+from motionkit.synthmotion.triplets import pelvis_frame_positions
 
 
 def test_feedback_pairs():

@@ -248,7 +248,7 @@ def _finish(out: Path, cfg: dict, dist: ClassDistribution) -> None:
     manifest = dict(name='SynthMotion', synthetic=True, config=cfg, config_hash=config_hash(cfg),
                     counts=dict(motions=len(motions), triplets=len(triplets), feedback=len(feedback),
                                 **{s: len(v) for s, v in splits.items()}),
-                    note='Procedurally generated motions (motionkit.datasets.synthmotion); not human '
+                    note='Procedurally generated motions (motionkit.synthmotion); not human '
                          'capture data. See docs/synthmotion.md.')
     atomic_write_bytes(out / 'manifest.json', (json.dumps(manifest, sort_keys=True, indent=1) + '\n').encode())
     shutil.rmtree(partial, ignore_errors=True)

@@ -2,8 +2,8 @@ import re
 
 import numpy as np
 
-from motionkit.datasets.synthmotion import ClassDistribution
-from motionkit.datasets.synthmotion.captions import UPOS_TAGS, VERB_FORMS
+from motionkit.synthmotion import ClassDistribution
+from motionkit.synthmotion.captions import UPOS_TAGS, VERB_FORMS
 
 _IRREGULAR = {'feet': 'foot', 'does': 'do', 'goes': 'go', 'times': 'time'}
 

@@ -6,8 +6,8 @@ import json
 import os.path as osp
 from typing import Optional
 
+from motionkit.datasets.humanml3d import HumanML3DDataset
 from motionkit.registry import DATASETS
-from ..humanml3d import HumanML3DDataset
 from .build import ensure_synthmotion
 
 __all__ = ['SynthMotionDataset']

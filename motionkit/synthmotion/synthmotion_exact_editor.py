@@ -1,7 +1,7 @@
 """``SynthMotionExactEditor``: edit a SynthMotion motion by the text of a corrective instruction.
 
 SynthMotion knows every motion's program, so an instruction that names one of its edit operators
-(:mod:`motionkit.datasets.synthmotion.edits`) can be applied exactly: the instruction text is
+(:mod:`motionkit.synthmotion.edits`) can be applied exactly: the instruction text is
 matched to the filled paraphrases of the operators applicable to the source program, and the
 matched edit is synthesised with ``make_triplet``'s keep logic (joints outside the edited part are
 copied from the source). This is the "ground-truth editor" of the CigTime reconstruction metric on
@@ -20,6 +20,10 @@ import numpy as np
 import torch
 
 from motionkit.registry import MODELS
+from .build import ensure_synthmotion
+from .edits import applicable_edits
+from .program import ClassDistribution, sample_motion
+from .triplets import enumerate_edit_proposals, fill_instructions, realize_edit, source_events
 
 __all__ = ['SynthMotionExactEditor', 'normalize_instruction', 'token_f1', 'resolve_synthmotion_root']
 
@@ -68,7 +72,6 @@ def resolve_synthmotion_root(data_root: str) -> str:
         return path
     cfg = source.get('config')
     if source.get('type') == 'SynthMotion' and isinstance(cfg, dict):
-        from motionkit.datasets.synthmotion import ensure_synthmotion
         options = {k: v for k, v in cfg.items() if k not in ('version', 'num_motions', 'seed')}
         return str(ensure_synthmotion(cfg['num_motions'], cfg['seed'], **options))
     raise FileNotFoundError(f'SynthMotionExactEditor: {manifest_path} names no SynthMotion source build '
@@ -79,7 +82,6 @@ class _Build:
     """Programs and generator config of one SynthMotion build."""
 
     def __init__(self, root: str) -> None:
-        from motionkit.datasets.synthmotion import ClassDistribution
         self.root = root
         with open(osp.join(root, 'manifest.json'), encoding='utf-8') as f:
             self.config = json.load(f)['config']
@@ -103,7 +105,7 @@ class SynthMotionExactEditor(torch.nn.Module):
     the result is the list of edited joints ``(T_i', 22, 3)`` float32.
 
     Matching (per source, over the operators applicable to its program and every concrete
-    possibility of each, see :func:`~motionkit.datasets.synthmotion.triplets.enumerate_edit_proposals`):
+    possibility of each, see :func:`~motionkit.synthmotion.triplets.enumerate_edit_proposals`):
     the normalised instruction equal to a filled paraphrase wins; otherwise the paraphrase with the
     best token F1 if it reaches ``min_f1``. Candidates are tried best first until one can be
     synthesised. No usable match returns the source joints unchanged (counted in
@@ -155,7 +157,6 @@ class SynthMotionExactEditor(torch.nn.Module):
             ``(SynthItem, candidates)``: the item and its candidate table (one entry per filled
             paraphrase: ``(tokens, normalised text, operator, event index, proposal)``).
         """
-        from motionkit.datasets.synthmotion import sample_motion
         build = self._build_for(data_root)
         key = (build.root, source_id)
         if key in self._items:
@@ -179,9 +180,6 @@ class SynthMotionExactEditor(torch.nn.Module):
         return entry
 
     def _candidates(self, item) -> list:
-        from motionkit.datasets.synthmotion.edits import applicable_edits
-        from motionkit.datasets.synthmotion.triplets import (enumerate_edit_proposals, fill_instructions,
-                                                             source_events)
         events = source_events(item)
         table = []
         for op, k in applicable_edits(events):
@@ -228,7 +226,6 @@ class SynthMotionExactEditor(torch.nn.Module):
         ``(new_events, old_params, new_params, info)``) to ``source_id``, as ``make_triplet``
         does. Returns the dict of :meth:`edit_one` or ``None`` if it cannot be synthesised (or
         moves no joint by ``min_change`` metres; ``make_triplet`` uses 0.03)."""
-        from motionkit.datasets.synthmotion.triplets import realize_edit
         item, _ = self.source_item(source_id, data_root)
         realized = realize_edit(item, operator, k, *proposal[:3], min_change=min_change)
         if realized is None:

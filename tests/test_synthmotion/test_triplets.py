@@ -1,8 +1,8 @@
 import numpy as np
 
-from motionkit.datasets.synthmotion import EDIT_OPERATORS, make_triplet, pelvis_frame_positions
-from motionkit.datasets.synthmotion.body import JOINTS, LOWER_BODY
-from motionkit.datasets.synthmotion.edits import descendants
+from motionkit.synthmotion import EDIT_OPERATORS, make_triplet, pelvis_frame_positions
+from motionkit.synthmotion.body import JOINTS, LOWER_BODY
+from motionkit.synthmotion.edits import descendants
 
 
 def test_at_least_40_edit_operators_over_both_halves():

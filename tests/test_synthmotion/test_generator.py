@@ -1,9 +1,9 @@
 """Physical plausibility of SynthMotion motions (bounds stated in docs/synthmotion.md)."""
 import numpy as np
 
-from motionkit.datasets.synthmotion import PRIMITIVES, synthesize, sample_body
-from motionkit.datasets.synthmotion.body import JOINTS, PARENTS, LIMITS, idx
-from motionkit.datasets.synthmotion.generator import CONTACT_HEIGHT, MAX_FRAMES
+from motionkit.synthmotion import PRIMITIVES, synthesize, sample_body
+from motionkit.synthmotion.body import JOINTS, PARENTS, LIMITS, idx
+from motionkit.synthmotion.generator import CONTACT_HEIGHT, MAX_FRAMES
 
 J = {n: i for i, n in enumerate(JOINTS)}
 AIRBORNE_OK = {'jump', 'hop', 'jumping_jacks', 'jump_shot', 'jog', 'run'}
