@@ -70,6 +70,8 @@ def resolve_synthmotion_root(data_root: str) -> str:
     if source.get('type') == 'SynthMotion' and isinstance(cfg, dict):
         from motionkit.datasets.synthmotion import ensure_synthmotion
         options = {k: v for k, v in cfg.items() if k not in ('version', 'num_motions', 'seed')}
+        # A recorded config without the entry was built (and keyed) with the official encoding.
+        options.setdefault('root_angular_velocity', 'official')
         return str(ensure_synthmotion(cfg['num_motions'], cfg['seed'], **options))
     raise FileNotFoundError(f'SynthMotionExactEditor: {manifest_path} names no SynthMotion source build '
                             f'(provenance.source = {source}); pass synthmotion_root')
