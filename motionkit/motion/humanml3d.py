@@ -343,6 +343,11 @@ class HumanML3DFeatures(MotionRepresentation):
     #: HumanML3D l_idx1, l_idx2: the two leg bones whose length sets the retargeting scale.
     leg_joints: tuple[int, ...] = (5, 8)
     default_feet_threshold = 0.002
+    #: ``encode`` raises when the median bone length of a motion is above this (metres): human bones
+    #: are 0.05-0.45 m (per-clip median 0.11-0.16 m on the 155 real t2m22 clips of the shared data,
+    #: 0.13-0.17 m on SynthMotion), so a median above 1 m means joints in millimetres or centimetres, whose
+    #: features would be ~1000x off without any other error. ``None`` disables the check.
+    max_median_bone_length: float | None = 1.0
 
     def __init__(self, mean: Any = None, std: Any = None, target_offsets: Any = None,
                  feet_threshold: float | None = None, root_angular_velocity: str = 'official') -> None:
@@ -406,10 +411,27 @@ class HumanML3DFeatures(MotionRepresentation):
     def encode(self, joints: Array) -> Array:
         """Joints ``(T, J, 3)`` / ``(B, T, J, 3)`` -> features ``(T-1, D)`` / ``(B, T-1, D)``."""
         joints = self._check_joints(joints, min_frames=2)
+        self._check_units(joints)
         return _encode(joints, self.skeleton, self.face_joints, self.foot_left, self.foot_right,
                        self.leg_joints, self.feet_threshold,
                        None if self.target_offsets is None else _as_float(self.target_offsets, like=joints),
                        self.root_angular_velocity)
+
+    def _check_units(self, joints: Array) -> None:
+        """Raise if the joints are not in metres (see :attr:`max_median_bone_length`)."""
+        if self.max_median_bone_length is None:
+            return
+        x = joints.detach().cpu().numpy() if isinstance(joints, torch.Tensor) else np.asarray(joints)
+        parents = np.asarray(self.skeleton.parents)
+        child = np.flatnonzero(parents >= 0)
+        bones = np.linalg.norm(x[..., child, :] - x[..., parents[child], :], axis=-1)  # (..., T, J-1)
+        median = np.median(bones.reshape(bones.shape[:-2] + (-1,)), axis=-1)  # per motion
+        worst = float(np.max(median))
+        if worst > self.max_median_bone_length:
+            raise ValueError(
+                f'{type(self).__name__}.encode: joints of shape {tuple(x.shape)} have a median bone length of '
+                f'{worst:.4g} (a person\'s is about 0.13 m): they look like millimetres or centimetres; '
+                f'motionkit uses metres (divide by 1000 or 100)')
 
     def decode(self, features: Array) -> Array:
         """Features ``(T, D)`` / ``(B, T, D)`` -> joints ``(T, J, 3)`` / ``(B, T, J, 3)``."""
@@ -440,3 +462,5 @@ class KITFeatures(HumanML3DFeatures):
     foot_right = (14, 15)
     leg_joints = (17, 18)
     default_feet_threshold = 0.05
+    # KIT-ML joints are in millimetre-scale units upstream, so no metre check.
+    max_median_bone_length = None

@@ -371,3 +371,37 @@ def test_encoding_record_and_metadata():
     ess = EssentialFeatures(root_angular_velocity='wrapped')
     joints = circle_walk(turns=1.2)
     np.testing.assert_array_equal(ess.encode(joints), rep.encode(joints)[:, :67])
+
+
+# ----------------------------------------------------------------------------------------------
+# Silent bad inputs (issue #17)
+# ----------------------------------------------------------------------------------------------
+def test_empty_and_one_frame_inputs_raise_naming_the_shape():
+    rep = HumanML3DFeatures()
+    with pytest.raises(ValueError, match=r'decode needs at least 1 frame.*\(0, 263\)'):
+        rep.decode(np.zeros((0, 263), np.float32))
+    with pytest.raises(ValueError, match=r'decode needs at least 1 frame.*\(2, 0, 263\)'):
+        rep.decode(torch.zeros(2, 0, 263))
+    assert rep.decode(np.zeros((1, 263))).shape == (1, 22, 3)  # one frame is a pose
+    for frames in (0, 1):
+        with pytest.raises(ValueError, match=rf'at least 2 frames.*\({frames}, 22, 3\)'):
+            rep.encode(np.zeros((frames, 22, 3)))
+    from motionkit.motion import EssentialFeatures
+    with pytest.raises(ValueError, match=r'\(0, 67\)'):
+        EssentialFeatures().decode(np.zeros((0, 67)))
+
+
+def test_millimetre_joints_are_refused(reference):
+    _, joints = reference
+    rep = HumanML3DFeatures()
+    with pytest.raises(ValueError, match=r'\(170, 22, 3\).*median bone length of 1[0-9][0-9]\.[0-9].*'
+                                         r'millimetres.*metres'):
+        rep.encode(joints * 1000.0)
+    with pytest.raises(ValueError, match='centimetres'):
+        rep.encode(torch.tensor(joints * 100.0))
+    # A batch is checked per motion: one millimetre motion among metre ones is found.
+    with pytest.raises(ValueError, match='millimetres'):
+        rep.encode(np.stack([joints, joints * 1000.0]))
+    # Metres pass, including a tall person (x 1.5), and KIT-ML (millimetre-scale upstream) is exempt.
+    assert rep.encode(joints * 1.5).shape == (169, 263)
+    assert KITFeatures.max_median_bone_length is None

@@ -221,10 +221,10 @@ def build_cmu_bandai(out_dir: str | os.PathLike, shared_root: str | os.PathLike 
                 len(prev) == writer.records[prev[0]].get('num_windows', -1):
             summary['resumed'] += prev
             continue
-        bvh = read_bvh(src['path'])
+        # An override also lets a file whose header Frame Time is implausible be read at all.
+        bvh = read_bvh(src['path'], fps=overrides.get(src['rel']))
         fps_source = 'header'
         if src['rel'] in overrides:
-            bvh = bvh.with_fps(overrides[src['rel']])
             fps_source = 'override'
         elif src['listed_fps'] is not None and abs(bvh.header_fps - src['listed_fps']) > 0.01 * src['listed_fps']:
             msg = (f'{src["path"]}: the BVH header says {bvh.header_fps:.3g} fps (Frame Time '
