@@ -31,6 +31,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
+from motionkit.motion.humanml3d import ROOT_ANGULAR_VELOCITIES, HumanML3DFeatures, feature_encoding_from_metadata
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 from motionkit.utils.io import file_sha256
 
@@ -231,8 +232,14 @@ def cigtime_triplets_config(num_motions: int, seed: int = 0, editor: Any = 'synt
                             editor_checkpoint: Optional[str] = None,
                             instruction_source: str = 'synthmotion',
                             instruction_file: Optional[str] = None, client: Optional[dict] = None,
-                            per_source: int = 1, num_paraphrases: int = 5) -> dict:
-    """The normalised builder config (what a finished / partial folder is checked against)."""
+                            per_source: int = 1, num_paraphrases: int = 5,
+                            root_angular_velocity: str = 'wrapped') -> dict:
+    """The normalised builder config (what a finished / partial folder is checked against).
+
+    ``root_angular_velocity`` is the feature encoding of the SynthMotion source build, which the
+    edited targets are encoded with too (see :func:`~motionkit.synthmotion.synthmotion_config`;
+    ``'official'`` leaves the config as it was before the option existed).
+    """
     if num_motions < 1:
         raise ValueError(f'num_motions must be >= 1, got {num_motions}')
     if per_source < 1:
@@ -253,7 +260,10 @@ def cigtime_triplets_config(num_motions: int, seed: int = 0, editor: Any = 'synt
         editor_rec = 'synthmotion'
     else:
         editor_rec = dict(object=type(editor).__name__)
-    return dict(version=CIGTIME_TRIPLETS_VERSION, num_motions=int(num_motions), seed=int(seed),
+    if root_angular_velocity not in ROOT_ANGULAR_VELOCITIES:
+        raise ValueError(f'root_angular_velocity must be one of {ROOT_ANGULAR_VELOCITIES}, '
+                         f'got {root_angular_velocity!r}')
+    cfg = dict(version=CIGTIME_TRIPLETS_VERSION, num_motions=int(num_motions), seed=int(seed),
                 per_source=int(per_source), editor=editor_rec,
                 editor_checkpoint=(None if editor_checkpoint is None else
                                    dict(path=osp.abspath(editor_checkpoint),
@@ -265,6 +275,9 @@ def cigtime_triplets_config(num_motions: int, seed: int = 0, editor: Any = 'synt
                 client=(None if client is None else dict(object=type(client).__name__)
                         if hasattr(client, 'chat') else json.loads(_dumps(client))),
                 num_paraphrases=int(num_paraphrases) if instruction_source == 'llm' else None)
+    if root_angular_velocity != 'official':
+        cfg['root_angular_velocity'] = root_angular_velocity
+    return cfg
 
 
 # ---------------------------------------------------------------------------- per source
@@ -272,12 +285,14 @@ class _Builder:
 
     def __init__(self, out: Path, cfg: dict, source_root: Path, editor, exact_editor,
                  file_entries: Optional[list], llm_paraphrases: Optional[dict]) -> None:
-        from motionkit.motion.humanml3d import HumanML3DFeatures
         self.out, self.cfg, self.source_root = out, cfg, source_root
         self.editor, self.exact = editor, exact_editor
         self.is_exact = getattr(editor, 'exact', False) and editor is exact_editor
         self.file_entries, self.llm = file_entries, llm_paraphrases
-        self.rep = HumanML3DFeatures()
+        # Targets are encoded like the source features they sit beside (the source build's record).
+        manifest = source_root / 'manifest.json'
+        self.rep = HumanML3DFeatures(root_angular_velocity=feature_encoding_from_metadata(
+            json.loads(manifest.read_text()) if manifest.exists() else None, str(manifest)))
         self.programs = {}
         with open(source_root / 'synthmotion' / 'programs.jsonl', encoding='utf-8') as f:
             for line in f:
@@ -448,7 +463,8 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
                            instruction_source: str = 'synthmotion',
                            instruction_file: Optional[str] = None, client: Optional[dict] = None,
                            per_source: int = 1, num_paraphrases: int = 5, progress: bool = True,
-                           synthmotion_cache_dir: Optional[str] = None) -> Path:
+                           synthmotion_cache_dir: Optional[str] = None,
+                           root_angular_velocity: str = 'wrapped') -> Path:
     """Build (or resume) a CigTime triplet folder from a SynthMotion build.
 
     Args:
@@ -468,6 +484,10 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
         progress: Show a tqdm bar.
         synthmotion_cache_dir: Cache folder of SynthMotion builds (default
             ``$MOTIONKIT_CACHE/synthmotion``).
+        root_angular_velocity: Feature encoding of the source build and of the targets
+            (``'wrapped'``, default, or ``'official'``; see
+            :class:`~motionkit.motion.HumanML3DFeatures`); recorded as ``feature_encoding`` in
+            ``manifest.json``.
 
     Returns:
         ``out_dir``. A finished folder with the same config is returned untouched; one with
@@ -475,7 +495,7 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     """
     from motionkit.synthmotion import config_hash, ensure_synthmotion, synthmotion_config
     cfg = cigtime_triplets_config(num_motions, seed, editor, editor_checkpoint, instruction_source,
-                                  instruction_file, client, per_source, num_paraphrases)
+                                  instruction_file, client, per_source, num_paraphrases, root_angular_velocity)
     out = Path(out_dir)
     manifest_path = out / 'manifest.json'
     if manifest_path.exists():
@@ -489,8 +509,9 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     if cfg_file.exists() and json.loads(cfg_file.read_text()) != cfg:
         raise FileExistsError(f'{out}: holds an unfinished build with another config '
                               f'({json.loads(cfg_file.read_text())}); delete {partial} to start over')
-    source_root = ensure_synthmotion(num_motions, seed, cache_dir=synthmotion_cache_dir, progress=progress)
-    source_cfg = synthmotion_config(num_motions, seed)
+    source_root = ensure_synthmotion(num_motions, seed, cache_dir=synthmotion_cache_dir, progress=progress,
+                                     root_angular_velocity=root_angular_velocity)
+    source_cfg = synthmotion_config(num_motions, seed, root_angular_velocity=root_angular_velocity)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(cfg_file, _dumps(cfg).encode())
 
@@ -550,6 +571,7 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     source_manifest = json.loads((source_root / 'manifest.json').read_text())
     manifest = dict(
         name='CigTimeTriplets', version=CIGTIME_TRIPLETS_VERSION, config=cfg, counts=counts,
+        feature_encoding=builder.rep.encoding_record(),
         provenance=dict(
             source=dict(type='SynthMotion', path=str(Path(source_root).resolve()), config=source_cfg,
                         config_hash=config_hash(source_cfg),

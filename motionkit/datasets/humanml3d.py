@@ -7,6 +7,8 @@ Layout under ``data_root``::
     texts/<id>.txt            one caption per line: ``caption#word/POS word/POS ...#from#to``
     train.txt val.txt test.txt ...   one motion id per line
     Mean.npy Std.npy          (D,) feature statistics
+    manifest.json | manifest.jsonl   optional (motionkit's builders): ``feature_encoding``, how the
+                              features were encoded (:func:`read_feature_encoding`)
 
 Index rules of the standard text-to-motion loader (``Text2MotionDatasetV2`` in
 EricGuo5513/text-to-motion, also used by MDM and its successors), which published numbers assume:
@@ -35,10 +37,11 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from motionkit.motion.humanml3d import feature_encoding_from_metadata
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import DATASETS
 
-__all__ = ['HumanML3DDataset', 'KITDataset', 'parse_caption_line', 'load_caption_file']
+__all__ = ['HumanML3DDataset', 'KITDataset', 'parse_caption_line', 'load_caption_file', 'read_feature_encoding']
 
 
 def parse_caption_line(line: str, path: str = '<string>', line_no: int = 0) -> dict:
@@ -95,6 +98,42 @@ def load_caption_file(path: str) -> List[dict]:
     return texts
 
 
+def read_feature_encoding(data_root: str) -> str:
+    """``root_angular_velocity`` (``'official'`` / ``'wrapped'``) the features of a dataset folder
+    were encoded with, from the ``feature_encoding`` its builder recorded: ``manifest.json``
+    (SynthMotion, CigTime triplets) or every line of ``manifest.jsonl`` (the HumanML3D writer of
+    the importers). A folder with no record (HumanML3D / KIT-ML as released) is ``'official'``.
+
+    ``decode`` is the same for both encodings; the record matters where new joints are encoded to
+    sit beside the stored features (edits, generated motions, statistics).
+
+    Raises:
+        ValueError: an unknown encoding, or records of one folder that disagree (naming the file
+            and line).
+    """
+    import json
+    path = osp.join(data_root, 'manifest.json')
+    if osp.isfile(path):
+        with open(path, encoding='utf-8') as f:
+            return feature_encoding_from_metadata(json.load(f), path)
+    path = osp.join(data_root, 'manifest.jsonl')
+    if not osp.isfile(path):
+        return 'official'
+    found = None
+    with open(path, encoding='utf-8') as f:
+        for line_no, line in enumerate(f, 1):
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by an interrupted build (its id is not in the split files)
+            value = feature_encoding_from_metadata(rec, f'{path}, line {line_no}')
+            if found is not None and value != found:
+                raise ValueError(f'{path}, line {line_no}: motion {rec.get("id")!r} was encoded with '
+                                 f'{value!r}, earlier motions with {found!r}')
+            found = value
+    return found or 'official'
+
+
 @DATASETS.register_module()
 class HumanML3DDataset(BaseDataset):
     """Text-annotated motions in the HumanML3D layout (263-D features, ``t2m22`` skeleton).
@@ -104,7 +143,8 @@ class HumanML3DDataset(BaseDataset):
     ``dict(caption, tokens, start, end)``), ``start_frame`` / ``end_frame`` (frame window, end
     exclusive), ``length``, and the metainfo entries ``dataset_name``, ``fps``, ``skeleton``,
     ``representation``, ``feature_dim``, ``num_joints``, ``min_motion_length``, ``mean_path``,
-    ``std_path``.
+    ``std_path`` and ``feature_encoding`` (:func:`read_feature_encoding`: ``'official'`` unless the
+    folder's builder recorded otherwise).
 
     Args:
         data_root: Dataset folder.
@@ -198,6 +238,7 @@ class HumanML3DDataset(BaseDataset):
                          data_prefix=prefix, pipeline=pipeline or [], test_mode=test_mode,
                          **kwargs)
         self._metainfo.update(stats_paths)
+        self._metainfo.setdefault('feature_encoding', read_feature_encoding(data_root))
 
     # ------------------------------------------------------------------ index
     @property
@@ -305,7 +346,7 @@ class HumanML3DDataset(BaseDataset):
         info = super().get_data_info(idx)
         meta = self._metainfo
         for key in ('dataset_name', 'fps', 'skeleton', 'representation', 'feature_dim',
-                    'num_joints', 'min_motion_length', 'mean_path', 'std_path'):
+                    'num_joints', 'min_motion_length', 'mean_path', 'std_path', 'feature_encoding'):
             if key in meta:
                 info.setdefault(key, meta[key])
         return info

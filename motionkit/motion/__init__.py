@@ -7,9 +7,9 @@ from .rotation import cont6d_to_matrix, cont6d_to_quaternion, matrix_to_cont6d, 
 from .kinematics import (facing_direction, forward_kinematics, gaussian_smooth, inverse_kinematics,
                          offsets_from_joints)
 from .representation import MotionRepresentation
-from .humanml3d import (HUMANML3D_TARGET_BONE_LENGTHS, HumanML3DFeatures, KITFeatures, humanml3d_feature_dim,
-                        humanml3d_target_offsets, recover_joints_from_features, recover_joints_from_rotations,
-                        recover_root)
+from .humanml3d import (HUMANML3D_TARGET_BONE_LENGTHS, ROOT_ANGULAR_VELOCITIES, HumanML3DFeatures, KITFeatures,
+                        feature_encoding_from_metadata, humanml3d_feature_dim, humanml3d_target_offsets,
+                        recover_joints_from_features, recover_joints_from_rotations, recover_root)
 from .essential import EssentialFeatures
 from .absolute import AbsoluteCoordinates
 from .body_parts import (BODY_PARTS, FEEDBACK_REGIONS, body_part_feature_mask, body_part_joint_mask,
@@ -29,7 +29,8 @@ __all__ = [
     'offsets_from_joints', 'facing_direction', 'gaussian_smooth', 'inverse_kinematics', 'forward_kinematics',
     'MotionRepresentation', 'HumanML3DFeatures', 'KITFeatures', 'recover_joints_from_features',
     'recover_joints_from_rotations', 'recover_root', 'humanml3d_feature_dim', 'humanml3d_target_offsets',
-    'HUMANML3D_TARGET_BONE_LENGTHS', 'EssentialFeatures', 'AbsoluteCoordinates',
+    'HUMANML3D_TARGET_BONE_LENGTHS', 'ROOT_ANGULAR_VELOCITIES', 'feature_encoding_from_metadata',
+    'EssentialFeatures', 'AbsoluteCoordinates',
     'BODY_PARTS', 'FEEDBACK_REGIONS', 'body_part_joints', 'body_part_joint_mask', 'body_part_feature_mask',
     'body_part_names',
     'procrustes_align', 'mpjpe', 'pa_mpjpe', 'resample', 'normalize_facing', 'put_on_floor', 'center_root_xz',

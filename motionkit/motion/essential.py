@@ -27,8 +27,8 @@ class EssentialFeatures(MotionRepresentation):
     Args:
         skeleton: ``'t2m22'`` (default) or ``'kit21'``.
         mean, std: optional ``(D,)`` statistics.
-        target_offsets, feet_threshold: passed to the underlying HumanML3D encoder (see
-            :class:`~motionkit.motion.humanml3d.HumanML3DFeatures`).
+        target_offsets, feet_threshold, root_angular_velocity: passed to the underlying HumanML3D
+            encoder (see :class:`~motionkit.motion.humanml3d.HumanML3DFeatures`).
 
     ``encode``: ``(T, J, 3)`` / ``(B, T, J, 3)`` -> ``(T-1, D)`` / ``(B, T-1, D)`` (the first ``D``
     HumanML3D features). ``decode``: ``(T, D)`` / ``(B, T, D)`` -> ``(T, J, 3)`` / ``(B, T, J, 3)``.
@@ -37,11 +37,12 @@ class EssentialFeatures(MotionRepresentation):
     frames_dropped = 1
 
     def __init__(self, skeleton: str = 't2m22', mean: Any = None, std: Any = None, target_offsets: Any = None,
-                 feet_threshold: float | None = None) -> None:
+                 feet_threshold: float | None = None, root_angular_velocity: str = 'official') -> None:
         encoders = {'t2m22': HumanML3DFeatures, 'kit21': KITFeatures}
         if skeleton not in encoders:
             raise ValueError(f"EssentialFeatures supports skeletons {sorted(encoders)}, got {skeleton!r}")
-        self._full = encoders[skeleton](target_offsets=target_offsets, feet_threshold=feet_threshold)
+        self._full = encoders[skeleton](target_offsets=target_offsets, feet_threshold=feet_threshold,
+                                            root_angular_velocity=root_angular_velocity)
         super().__init__(skeleton, mean=mean, std=std)
 
     @property

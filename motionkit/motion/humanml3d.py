@@ -32,10 +32,19 @@ dropped frame, running the official ``process_file`` on ``new_joints/012314.npy`
 ``new_joint_vecs/012314.npy`` only to about 1e-2, whereas ``decode(new_joint_vecs)`` equals
 ``new_joints`` to 1e-5 m.
 
-The root angular velocity is ``arcsin`` of the y component of ``r[t+1] * inv(r[t])`` for root
-quaternions with ``w >= 0``, as in the official code; where the heading crosses 180 degrees that
-relative quaternion has ``w < 0`` and the stored value has the wrong sign for that one frame. This is
-kept so that the features equal the official ones.
+Root angular velocity (``root_angular_velocity``): the official code stores ``arcsin`` of the y
+component of ``q = r[t+1] * inv(r[t])``, the relative rotation of the root quaternions ``r`` of
+frames ``t`` and ``t + 1``. Each ``r[t]`` comes from ``qbetween`` and has ``w >= 0``, i.e. a heading
+angle in (-180, 180] degrees. Where the heading crosses +-180 degrees between two frames (a turn
+past facing -Z, relative to frame 0), ``q`` is the same small rotation written as its negative,
+``w < 0``: its half-angle is ``-pi + eps`` instead of ``eps``, and ``arcsin(y) = -eps`` has the wrong
+sign. Decoding integrates the velocity, so the heading of every later frame is off by ``2 eps`` (per
+crossing) and the root trajectory drifts. ``'official'`` (the default) keeps this, so that features
+equal the released HumanML3D data and the models trained on it; ``'wrapped'`` takes the relative
+rotation with ``w >= 0`` (``q`` and ``-q`` are the same rotation; this is the wrapped angle
+difference, in (-pi, pi]) so that ``decode(encode(joints))`` reproduces the joints through any number
+of turns. The two differ only in the frames where the heading crosses +-180 degrees (bit-identical
+everywhere else), and ``decode`` is the same for both.
 
 Foot contact thresholds are those of the official scripts: 0.002 (m^2 per frame) for HumanML3D and
 0.05 for KIT-ML (whose joints are in millimetre-scale units).
@@ -57,7 +66,11 @@ from .skeletons import Skeleton, get_skeleton
 
 __all__ = ['HumanML3DFeatures', 'KITFeatures', 'recover_joints_from_features',
            'recover_joints_from_rotations', 'recover_root', 'humanml3d_feature_dim',
-           'HUMANML3D_TARGET_BONE_LENGTHS', 'humanml3d_target_offsets']
+           'HUMANML3D_TARGET_BONE_LENGTHS', 'humanml3d_target_offsets', 'ROOT_ANGULAR_VELOCITIES',
+           'feature_encoding_from_metadata']
+
+#: ``root_angular_velocity`` choices of :class:`HumanML3DFeatures` (see the module docstring).
+ROOT_ANGULAR_VELOCITIES = ('official', 'wrapped')
 
 # Bone lengths (m, joint minus parent, in t2m22 joint order) of HumanML3D's target skeleton, the first
 # frame of sample 000021 ("t2m_tgt_skel_id" in paramUtil.py). Measured from the reference file
@@ -75,6 +88,30 @@ _FORWARD_SMOOTH_SIGMA = 20.0
 def humanml3d_feature_dim(joints_num: int) -> int:
     """Feature width of the HumanML3D layout: ``4 + 9 (J - 1) + 3 J + 4`` (263 for 22 joints)."""
     return 4 + 9 * (joints_num - 1) + 3 * joints_num + 4
+
+
+def feature_encoding_from_metadata(metadata: Any, where: str = 'metadata') -> str:
+    """The ``root_angular_velocity`` a dataset's features were written with.
+
+    Builders record ``feature_encoding = HumanML3DFeatures.encoding_record()`` in their manifest
+    (a dataset-level ``manifest.json`` or each line of ``manifest.jsonl``). Data written before the
+    record existed (or by the official HumanML3D scripts) has none: ``'official'``.
+
+    Args:
+        metadata: a manifest dict (or ``None``).
+        where: the file the dict came from, for error messages.
+
+    Raises:
+        ValueError: the record names an unknown encoding.
+    """
+    record = metadata.get('feature_encoding') if isinstance(metadata, dict) else None
+    if record is None:
+        return 'official'
+    value = record.get('root_angular_velocity', 'official') if isinstance(record, dict) else record
+    if value not in ROOT_ANGULAR_VELOCITIES:
+        raise ValueError(f'{where}: feature_encoding.root_angular_velocity must be one of '
+                         f'{ROOT_ANGULAR_VELOCITIES}, got {value!r}')
+    return value
 
 
 def humanml3d_target_offsets() -> np.ndarray:
@@ -214,7 +251,7 @@ def _retarget(joints: Array, skeleton: Skeleton, target_offsets: Array | None,
 
 def _encode(joints: Array, skeleton: Skeleton, face_joints: Sequence[int], foot_left: Sequence[int],
             foot_right: Sequence[int], leg_joints: Sequence[int], feet_threshold: float,
-            target_offsets: Array | None) -> Array:
+            target_offsets: Array | None, root_angular_velocity: str = 'official') -> Array:
     """HumanML3D ``process_file`` on ``(..., T, J, 3)`` joints -> ``(..., T - 1, D)``."""
     xp = _xp(joints)
     # (1) Uniform skeleton.
@@ -248,6 +285,12 @@ def _encode(joints: Array, skeleton: Skeleton, face_joints: Sequence[int], foot_
     r_rot = quats[..., 0, :]  # (..., T, 4)
     root_vel = qrot(r_rot[..., 1:, :], x[..., 1:, 0, :] - x[..., :-1, 0, :])  # (..., T-1, 3)
     r_vel = qmul(r_rot[..., 1:, :], qinv(r_rot[..., :-1, :]))  # (..., T-1, 4)
+    if root_angular_velocity == 'wrapped':
+        # q and -q are the same rotation; with w >= 0 the half-angle is in [-pi/2, pi/2], so that
+        # arcsin(y) below is the wrapped heading change even where the heading crosses +-180 degrees
+        # (where the official code's w < 0 flips the sign). Frames with w >= 0 are untouched.
+        sign = xp.where(r_vel[..., :1] < 0, -xp.ones_like(r_vel[..., :1]), xp.ones_like(r_vel[..., :1]))
+        r_vel = r_vel * sign
     # (7) Root-relative, facing-normalised joints (ric).
     root_xz = x[..., 0:1, :] * _as_float(np.array([1.0, 0.0, 1.0]), like=x)
     local = qrot(r_rot[..., None, :], x - root_xz)  # (..., T, J, 3)
@@ -278,6 +321,11 @@ class HumanML3DFeatures(MotionRepresentation):
             :func:`~motionkit.motion.kinematics.offsets_from_joints` of a reference pose).
         feet_threshold: foot contact threshold on the squared per-frame displacement; default the
             official value (0.002 for HumanML3D, 0.05 for KIT-ML).
+        root_angular_velocity: ``'official'`` (default): as the official ``process_file``, whose
+            value has the wrong sign in the frames where the heading crosses +-180 degrees (the
+            released HumanML3D features and models use it); ``'wrapped'``: the wrapped relative
+            rotation, exact through any turn (motionkit's own dataset builders use it). See the
+            module docstring; :meth:`encoding_record` is what builders store in their manifests.
 
     ``encode``: ``(T, J, 3)`` / ``(B, T, J, 3)`` -> ``(T-1, D)`` / ``(B, T-1, D)``.
     ``decode``: ``(T, D)`` / ``(B, T, D)`` -> ``(T, J, 3)`` / ``(B, T, J, 3)`` (from the ric block,
@@ -295,12 +343,26 @@ class HumanML3DFeatures(MotionRepresentation):
     #: HumanML3D l_idx1, l_idx2: the two leg bones whose length sets the retargeting scale.
     leg_joints: tuple[int, ...] = (5, 8)
     default_feet_threshold = 0.002
+    #: ``encode`` raises when the median bone length of a motion is above this (metres): human bones
+    #: are 0.05-0.45 m (per-clip median 0.11-0.16 m on the 155 real t2m22 clips of the shared data,
+    #: 0.13-0.17 m on SynthMotion), so a median above 1 m means joints in millimetres or centimetres, whose
+    #: features would be ~1000x off without any other error. ``None`` disables the check.
+    max_median_bone_length: float | None = 1.0
 
     def __init__(self, mean: Any = None, std: Any = None, target_offsets: Any = None,
-                 feet_threshold: float | None = None) -> None:
+                 feet_threshold: float | None = None, root_angular_velocity: str = 'official') -> None:
         super().__init__(self.skeleton_name, mean=mean, std=std)
         self.feet_threshold = float(self.default_feet_threshold if feet_threshold is None else feet_threshold)
         self.target_offsets = self._resolve_target(target_offsets)
+        if root_angular_velocity not in ROOT_ANGULAR_VELOCITIES:
+            raise ValueError(f'{type(self).__name__}: root_angular_velocity must be one of '
+                             f'{ROOT_ANGULAR_VELOCITIES}, got {root_angular_velocity!r}')
+        self.root_angular_velocity = root_angular_velocity
+
+    def encoding_record(self) -> dict:
+        """Plain-Python description of how :meth:`encode` writes features, for dataset manifests
+        (``feature_encoding``; read back with :func:`feature_encoding_from_metadata`)."""
+        return dict(representation=type(self).__name__, root_angular_velocity=self.root_angular_velocity)
 
     def _resolve_target(self, target_offsets: Any) -> np.ndarray | None:
         if target_offsets is None:
@@ -349,9 +411,27 @@ class HumanML3DFeatures(MotionRepresentation):
     def encode(self, joints: Array) -> Array:
         """Joints ``(T, J, 3)`` / ``(B, T, J, 3)`` -> features ``(T-1, D)`` / ``(B, T-1, D)``."""
         joints = self._check_joints(joints, min_frames=2)
+        self._check_units(joints)
         return _encode(joints, self.skeleton, self.face_joints, self.foot_left, self.foot_right,
                        self.leg_joints, self.feet_threshold,
-                       None if self.target_offsets is None else _as_float(self.target_offsets, like=joints))
+                       None if self.target_offsets is None else _as_float(self.target_offsets, like=joints),
+                       self.root_angular_velocity)
+
+    def _check_units(self, joints: Array) -> None:
+        """Raise if the joints are not in metres (see :attr:`max_median_bone_length`)."""
+        if self.max_median_bone_length is None:
+            return
+        x = joints.detach().cpu().numpy() if isinstance(joints, torch.Tensor) else np.asarray(joints)
+        parents = np.asarray(self.skeleton.parents)
+        child = np.flatnonzero(parents >= 0)
+        bones = np.linalg.norm(x[..., child, :] - x[..., parents[child], :], axis=-1)  # (..., T, J-1)
+        median = np.median(bones.reshape(bones.shape[:-2] + (-1,)), axis=-1)  # per motion
+        worst = float(np.max(median))
+        if worst > self.max_median_bone_length:
+            raise ValueError(
+                f'{type(self).__name__}.encode: joints of shape {tuple(x.shape)} have a median bone length of '
+                f'{worst:.4g} (a person\'s is about 0.13 m): they look like millimetres or centimetres; '
+                f'motionkit uses metres (divide by 1000 or 100)')
 
     def decode(self, features: Array) -> Array:
         """Features ``(T, D)`` / ``(B, T, D)`` -> joints ``(T, J, 3)`` / ``(B, T, J, 3)``."""
@@ -382,3 +462,5 @@ class KITFeatures(HumanML3DFeatures):
     foot_right = (14, 15)
     leg_joints = (17, 18)
     default_feet_threshold = 0.05
+    # KIT-ML joints are in millimetre-scale units upstream, so no metre check.
+    max_median_bone_length = None

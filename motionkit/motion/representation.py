@@ -190,4 +190,7 @@ class MotionRepresentation:
         if len(shape) not in (2, 3) or shape[-1] != self.dim:
             raise ValueError(f'{name} expects features of shape (T, {self.dim}) or (B, T, {self.dim}), '
                              f'got {shape}')
+        if shape[-2] == 0:
+            # An empty motion would decode to (0, J, 3) joints and fail later, far from its cause.
+            raise ValueError(f'{name}.decode needs at least 1 frame, got features of shape {shape}')
         check_finite(features, f'{name} features')

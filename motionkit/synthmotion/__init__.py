@@ -4,7 +4,7 @@ It is synthetic: kinematic joint-rotation programs on the t2m22 skeleton, not hu
 """
 from .body import BODY_REGIONS, JOINTS, LOWER_BODY, UPPER_BODY, BodyShape, sample_body
 from .build import (SYNTHMOTION_VERSION, build_synthmotion, config_hash, default_cache_dir,
-                    ensure_synthmotion, synthmotion_config)
+                    ensure_synthmotion, synthmotion_config, synthmotion_encoder)
 from .captions import caption_for_program, format_caption_line
 from .edits import EDIT_OPERATORS, EditOperator
 from .generator import Motion, synthesize
@@ -16,7 +16,8 @@ from .synthmotion_exact_editor import SynthMotionExactEditor, normalize_instruct
 from .triplets import make_triplet, pelvis_frame_positions, unchanged_joints
 
 __all__ = [
-    'SynthMotionDataset', 'SynthMotionExactEditor', 'normalize_instruction', 'build_synthmotion', 'ensure_synthmotion', 'synthmotion_config', 'config_hash',
+    'SynthMotionDataset', 'SynthMotionExactEditor', 'normalize_instruction', 'build_synthmotion',
+    'ensure_synthmotion', 'synthmotion_config', 'synthmotion_encoder', 'config_hash',
     'default_cache_dir', 'SYNTHMOTION_VERSION', 'PRIMITIVES', 'Primitive', 'EDIT_OPERATORS', 'EditOperator',
     'ACTIVITIES', 'Motion', 'synthesize', 'sample_motion', 'SynthItem', 'ClassDistribution', 'make_triplet',
     'make_feedback_pair', 'caption_for_program', 'format_caption_line', 'to_coco17', 't2m22_to_coco17_approx',

@@ -3,7 +3,8 @@
 Layout of ``out_dir``::
 
     new_joints/<id>.npy          (T, 22, 3) float32 t2m22 joints, 41 <= T <= 196
-    new_joint_vecs/<id>.npy      (T - 1, 263) float32 HumanML3DFeatures().encode(joints)
+    new_joint_vecs/<id>.npy      (T - 1, 263) float32 HumanML3DFeatures(root_angular_velocity=
+                                 'wrapped').encode(joints) (the config's ``root_angular_velocity``)
     texts/<id>.txt               3 paraphrases: caption#lemma/POS ...#0.0#0.0
     train.txt val.txt test.txt train_val.txt all.txt
     Mean.npy Std.npy             (263,) statistics of the train split (HumanML3D's block-averaged Std)
@@ -17,7 +18,8 @@ Layout of ``out_dir``::
       triplets/joints/<tid>.npy  target joints;  triplets/vecs/<tid>.npy target features
       feedback.jsonl             ExpertAF learner/expert pairs
       feedback/<fid>_{novice,expert,corrected}_{joints,coco17}.npy  (+ .mp4 with render=True)
-    manifest.json                written last: version, config, config hash, counts
+    manifest.json                written last: version, config, config hash, counts, and
+                                 ``feature_encoding`` (how new_joint_vecs were encoded)
 
 Every file is written atomically (temporary file + rename). Per-item records are kept under
 ``.partial/`` until the build completes, so an interrupted build resumes where it stopped; the same
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionkit.motion.humanml3d import ROOT_ANGULAR_VELOCITIES, HumanML3DFeatures
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 
 from motionkit.utils.paths import cache_dir
@@ -40,8 +43,8 @@ from .learner_expert import make_feedback_pair, to_coco17
 from .program import ClassDistribution, rng_for, sample_motion
 from .triplets import make_triplet
 
-__all__ = ['SYNTHMOTION_VERSION', 'build_synthmotion', 'synthmotion_config', 'config_hash',
-           'default_cache_dir', 'ensure_synthmotion']
+__all__ = ['SYNTHMOTION_VERSION', 'build_synthmotion', 'synthmotion_config', 'synthmotion_encoder',
+           'config_hash', 'default_cache_dir', 'ensure_synthmotion']
 
 # Part of every cache key: bump it whenever the generator's output changes, so that cached builds made
 # by an older generator are not reused.
@@ -58,19 +61,39 @@ def _dumps(obj) -> str:
 def synthmotion_config(num_motions: int, seed: int = 0, num_triplets: int | None = None,
                        num_feedback: int | None = None, class_distribution: str = 'long_tail',
                        imbalance_ratio: float = 20.0, max_events: int = 3, noise_amplitude: float = 1.0,
-                       render_feedback: bool = False) -> dict:
-    """The full, normalised build config (what the cache key hashes)."""
+                       render_feedback: bool = False, root_angular_velocity: str = 'wrapped') -> dict:
+    """The full, normalised build config (what the cache key hashes).
+
+    ``root_angular_velocity`` is the :class:`~motionkit.motion.HumanML3DFeatures` encoding of the
+    features: ``'wrapped'`` (default; exact through turns past 180 degrees, issue #17) or
+    ``'official'`` (HumanML3D's ``process_file``). The two give different features for the motions
+    whose heading crosses +-180 degrees (80 of the 1,200 motions of the CigTime quick-start build,
+    docs/data.md), so a wrapped build gets its own config entry and cache key; an official build's
+    config has no entry, so its cache key is the one every build had before the option existed
+    (its features are byte-identical to those builds', which stay valid and are reused).
+    """
     if num_motions < 1:
         raise ValueError(f'num_motions must be >= 1, got {num_motions}')
     num_triplets = num_motions // 2 if num_triplets is None else int(num_triplets)
     num_feedback = max(1, num_motions // 10) if num_feedback is None else int(num_feedback)
     if not 0 <= num_triplets <= num_motions:
         raise ValueError(f'num_triplets must be in [0, num_motions={num_motions}], got {num_triplets}')
-    return dict(version=SYNTHMOTION_VERSION, num_motions=int(num_motions), seed=int(seed),
-                num_triplets=num_triplets, num_feedback=max(0, num_feedback),
-                class_distribution=class_distribution, imbalance_ratio=float(imbalance_ratio),
-                max_events=int(max_events), noise_amplitude=float(noise_amplitude),
-                render_feedback=bool(render_feedback))
+    if root_angular_velocity not in ROOT_ANGULAR_VELOCITIES:
+        raise ValueError(f'root_angular_velocity must be one of {ROOT_ANGULAR_VELOCITIES}, '
+                         f'got {root_angular_velocity!r}')
+    cfg = dict(version=SYNTHMOTION_VERSION, num_motions=int(num_motions), seed=int(seed),
+               num_triplets=num_triplets, num_feedback=max(0, num_feedback),
+               class_distribution=class_distribution, imbalance_ratio=float(imbalance_ratio),
+               max_events=int(max_events), noise_amplitude=float(noise_amplitude),
+               render_feedback=bool(render_feedback))
+    if root_angular_velocity != 'official':
+        cfg['root_angular_velocity'] = root_angular_velocity
+    return cfg
+
+
+def synthmotion_encoder(config: dict) -> HumanML3DFeatures:
+    """The feature encoder of a build ``config`` (one without ``root_angular_velocity``: official)."""
+    return HumanML3DFeatures(root_angular_velocity=config.get('root_angular_velocity', 'official'))
 
 
 def config_hash(config: dict) -> str:
@@ -123,7 +146,6 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
     """Generate (or resume) a SynthMotion build in ``out_dir``. ``options``: see
     :func:`synthmotion_config`. Returns ``out_dir``. A finished build (``manifest.json`` with the
     same config) is left untouched; one with another config raises."""
-    from motionkit.motion.humanml3d import HumanML3DFeatures
     cfg = synthmotion_config(num_motions, seed, **options)
     out = Path(out_dir)
     manifest = out / 'manifest.json'
@@ -140,7 +162,7 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
         raise FileExistsError(f'{out}: holds an unfinished build with another config; delete {partial} '
                               'to start over')
     atomic_write_bytes(cfg_file, _dumps(cfg).encode())
-    rep = HumanML3DFeatures()
+    rep = synthmotion_encoder(cfg)
     dist = ClassDistribution(cfg['class_distribution'], cfg['imbalance_ratio'])
     try:
         from tqdm import tqdm
@@ -246,6 +268,7 @@ def _finish(out: Path, cfg: dict, dist: ClassDistribution) -> None:
     atomic_write_bytes(sm / 'triplets.jsonl', ''.join(_dumps(t) + '\n' for t in triplets).encode())
     atomic_write_bytes(sm / 'feedback.jsonl', ''.join(_dumps(f) + '\n' for f in feedback).encode())
     manifest = dict(name='SynthMotion', synthetic=True, config=cfg, config_hash=config_hash(cfg),
+                    feature_encoding=synthmotion_encoder(cfg).encoding_record(),
                     counts=dict(motions=len(motions), triplets=len(triplets), feedback=len(feedback),
                                 **{s: len(v) for s, v in splits.items()}),
                     note='Procedurally generated motions (motionkit.synthmotion); not human '

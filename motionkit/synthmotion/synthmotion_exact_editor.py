@@ -73,6 +73,8 @@ def resolve_synthmotion_root(data_root: str) -> str:
     cfg = source.get('config')
     if source.get('type') == 'SynthMotion' and isinstance(cfg, dict):
         options = {k: v for k, v in cfg.items() if k not in ('version', 'num_motions', 'seed')}
+        # A recorded config without the entry was built (and keyed) with the official encoding.
+        options.setdefault('root_angular_velocity', 'official')
         return str(ensure_synthmotion(cfg['num_motions'], cfg['seed'], **options))
     raise FileNotFoundError(f'SynthMotionExactEditor: {manifest_path} names no SynthMotion source build '
                             f'(provenance.source = {source}); pass synthmotion_root')

@@ -19,7 +19,7 @@ import os
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -361,7 +361,26 @@ class SkeletonRenderer:
                extent: dict | None = None,
                num_frames: int | None = None,
                fit_points: np.ndarray | None = None) -> np.ndarray:
-        """Render a motion.
+        """Render a motion to one array (see :meth:`iter_render` for the arguments; use that to
+        write long motions without holding every frame).
+
+        Returns:
+            uint8 array ``(T_out, height, width, 3)``.
+        """
+        j = _check_joints(joints, self.skeleton)
+        T_out = j.shape[0] if num_frames is None else int(num_frames)
+        frames = np.empty((max(T_out, 0), self.height, self.width, 3), np.uint8)
+        for t, frame in enumerate(self.iter_render(j, title, extent, num_frames, fit_points)):
+            frames[t] = frame
+        return frames
+
+    def iter_render(self,
+                    joints: Any,
+                    title: str | None = None,
+                    extent: dict | None = None,
+                    num_frames: int | None = None,
+                    fit_points: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """Render a motion frame by frame (a generator; the figure is busy until it is exhausted).
 
         Args:
             joints: ``(T, J, 3)`` (numpy or torch; a single pose ``(J, 3)`` is one frame). NaN
@@ -374,14 +393,18 @@ class SkeletonRenderer:
                 (default: all joints of this motion, or the whole ``extent`` box when an
                 ``extent`` is given); side-by-side panels pass the joints of all panels.
 
-        Returns:
-            uint8 array ``(T_out, height, width, 3)``.
+        Yields:
+            uint8 arrays ``(height, width, 3)``, ``T_out`` of them (a new array each).
         """
         j = _check_joints(joints, self.skeleton)
         T = j.shape[0]
         T_out = T if num_frames is None else int(num_frames)
         if T_out < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
+        return self._frames(j, T, T_out, title, extent, fit_points)
+
+    def _frames(self, j: np.ndarray, T: int, T_out: int, title: str | None, extent: dict | None,
+                fit_points: np.ndarray | None) -> Iterator[np.ndarray]:
         if fit_points is None and extent is None:
             fit_points = j
         if extent is None:
@@ -399,12 +422,11 @@ class SkeletonRenderer:
         self.traj_line.set_visible(self.show_trajectory)
 
         root = j[:, 0]
-        frames = np.empty((T_out, self.height, self.width, 3), np.uint8)
-        last_t = -1
+        last_t, frame = -1, None
         for t_out in range(T_out):
             t = min(t_out, T - 1)
             if t == last_t:  # held last frame: identical image
-                frames[t_out] = frames[t_out - 1]
+                yield frame.copy()
                 continue
             last_t = t
             self.canvas.restore_region(background)
@@ -425,8 +447,8 @@ class SkeletonRenderer:
                 px, py, pz = _to_plot(pose[list(self.chains[k])])
                 self.lines[k].set_data_3d(px, py, pz)
                 self.ax.draw_artist(self.lines[k])
-            frames[t_out] = _canvas_to_rgb(self.canvas, self.width, self.height)
-        return frames
+            frame = _canvas_to_rgb(self.canvas, self.width, self.height)
+            yield frame
 
     def close(self) -> None:
         """Release the figure (the renderer cannot render afterwards)."""
@@ -496,6 +518,20 @@ class Skeleton2DRenderer:
             uint8 array ``(T_out, height, width, 3)``.
         """
         kp = _check_joints(keypoints, self.skeleton, ndim_last=(2, 3), name='keypoints')
+        T_out = kp.shape[0] if num_frames is None else int(num_frames)
+        frames = np.empty((max(T_out, 0), self.height, self.width, 3), np.uint8)
+        for t, frame in enumerate(self.iter_render(kp, title, image_size, background, num_frames)):
+            frames[t] = frame
+        return frames
+
+    def iter_render(self,
+                    keypoints: Any,
+                    title: str | None = None,
+                    image_size: tuple[int, int] | None = None,
+                    background: np.ndarray | None = None,
+                    num_frames: int | None = None) -> Iterator[np.ndarray]:
+        """:meth:`render` frame by frame: yields ``T_out`` uint8 arrays ``(height, width, 3)``."""
+        kp = _check_joints(keypoints, self.skeleton, ndim_last=(2, 3), name='keypoints')
         xy = kp[..., :2].copy()
         if kp.shape[-1] == 3:
             xy[kp[..., 2] <= self.score_thr] = np.nan
@@ -543,11 +579,15 @@ class Skeleton2DRenderer:
         for a in moving:
             a.set_visible(True)
 
-        frames = np.empty((T_out, self.height, self.width, 3), np.uint8)
+        return self._frames(xy, T, T_out, per_frame_bg, bg, background_buf)
+
+    def _frames(self, xy: np.ndarray, T: int, T_out: int, per_frame_bg: bool, bg: np.ndarray | None,
+                background_buf) -> Iterator[np.ndarray]:
+        frame = None
         for t_out in range(T_out):
             t = min(t_out, T - 1)
             if t_out > 0 and t == min(t_out - 1, T - 1):
-                frames[t_out] = frames[t_out - 1]
+                yield frame.copy()
                 continue
             self.canvas.restore_region(background_buf)
             if per_frame_bg:
@@ -557,8 +597,8 @@ class Skeleton2DRenderer:
                 pts = xy[t, list(chain)]
                 self.lines[k].set_data(pts[:, 0], pts[:, 1])
                 self.ax.draw_artist(self.lines[k])
-            frames[t_out] = _canvas_to_rgb(self.canvas, self.width, self.height)
-        return frames
+            frame = _canvas_to_rgb(self.canvas, self.width, self.height)
+            yield frame
 
 
 # ------------------------------------------------------------------------------------------
@@ -657,6 +697,51 @@ def render_side_by_side(motions: Sequence[Any],
     return out
 
 
+def iter_side_by_side(motions: Sequence[Any],
+                      titles: Sequence[str | None] | None = None,
+                      skeleton: Any = 't2m22',
+                      width: int = 320,
+                      height: int = 320,
+                      share_camera: bool = True,
+                      separator: int = 2,
+                      **renderer_kwargs) -> Iterator[np.ndarray]:
+    """:func:`render_side_by_side` frame by frame (arguments as there), for writing long motions
+    with :func:`save_video` without holding every frame. Each panel has its own figure (the panels
+    are drawn in turn for every frame); the figures are closed when the generator ends.
+
+    Yields:
+        ``max_i T_i`` uint8 arrays ``(height, n * width, 3)``.
+    """
+    if len(motions) == 0:
+        raise ValueError('iter_side_by_side: no motions given')
+    titles = list(titles) if titles is not None else [None] * len(motions)
+    if len(titles) != len(motions):
+        raise ValueError(f'iter_side_by_side: {len(motions)} motions but {len(titles)} titles')
+    skeletons = list(skeleton) if isinstance(skeleton, (list, tuple)) else [skeleton] * len(motions)
+    if len(skeletons) != len(motions):
+        raise ValueError(f'iter_side_by_side: {len(motions)} motions but {len(skeletons)} skeletons')
+    arrays = [_check_joints(m, resolve_skeleton(s), name=f'motions[{i}]')
+              for i, (m, s) in enumerate(zip(motions, skeletons))]
+    T = max(a.shape[0] for a in arrays)
+    extent = compute_view_extent(arrays) if share_camera else None
+    fit_points = np.concatenate([a.reshape(-1, 3) for a in arrays]) if share_camera else None
+    renderers = [SkeletonRenderer(s, width=width, height=height, **renderer_kwargs) for s in skeletons]
+    panels = [r.iter_render(a, title=t, extent=extent, num_frames=T, fit_points=fit_points)
+              for r, a, t in zip(renderers, arrays, titles)]
+
+    def frames() -> Iterator[np.ndarray]:
+        try:
+            for row in zip(*panels):
+                out = np.concatenate(row, axis=1)
+                for i in range(1, len(row)):
+                    out[:, i * width:i * width + separator] = 160
+                yield out
+        finally:
+            for r in renderers:
+                r.close()
+    return frames()
+
+
 def frame_grid(frames: np.ndarray, num: int = 8, cols: int = 4, border: int = 1) -> np.ndarray:
     """Tile ``num`` evenly spaced frames of ``(T, H, W, 3)`` into one image (rows of ``cols``).
 
@@ -728,34 +813,51 @@ def save_image(image: np.ndarray, path: str | os.PathLike) -> Path:
     return path
 
 
-def _write_gif(frames: np.ndarray, path: Path, fps: float) -> None:
+def _write_gif(frames: Iterator[np.ndarray], path: Path, fps: float, sample: np.ndarray | None = None) -> None:
     try:
         from PIL import Image
     except ImportError as e:  # pragma: no cover
         raise ImportError('Writing GIF needs Pillow: pip install pillow') from e
-    # One palette for the whole clip (from a tile of sampled frames): no colour flicker between
-    # frames and a smaller file than a palette per frame.
-    sample = frame_grid(frames, num=min(len(frames), 6), cols=3)
+    # One palette for the whole clip, from a tile of sampled frames (``sample``; for a stream, which
+    # cannot be sampled ahead, its first 6 frames): no colour flicker between frames and a smaller
+    # file than a palette per frame.
+    head = [f for _, f in zip(range(6), frames)]
+    if sample is None:
+        sample = frame_grid(np.stack(head), num=len(head), cols=3)
     palette = Image.fromarray(sample).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
-    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
-              for f in frames]
+
+    def quantized() -> Iterator:
+        for f in head:
+            yield Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
+        for f in frames:
+            yield Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
+    images = quantized()
+    first = next(images)
     # GIF delays are stored in 1/100 s; Pillow merges identical consecutive frames (adding their
-    # delays), so held frames do not cost file size and playback time is unchanged.
+    # delays), so held frames do not cost file size and playback time is unchanged. Pillow keeps the
+    # palette-indexed frames (1 byte per pixel) until the file is written; MP4 streams instead.
     duration = max(20, int(round(1000.0 / fps / 10.0)) * 10)
-    images[0].save(path, format='GIF', save_all=True, append_images=images[1:],
-                   duration=duration, loop=0, optimize=False, disposal=1)
+    first.save(path, format='GIF', save_all=True, append_images=images,
+               duration=duration, loop=0, optimize=False, disposal=1)
 
 
-def _write_mp4(frames: np.ndarray, path: Path, fps: float, backend: str) -> str:
-    # H.264 with yuv420p needs even dimensions: pad by one white row / column if needed.
-    T, H, W, _ = frames.shape
-    if H % 2 or W % 2:
-        padded = np.full((T, H + H % 2, W + W % 2, 3), 255, np.uint8)
-        padded[:, :H, :W] = frames
-        frames = padded
-        H, W = frames.shape[1:3]
+def _even(frame: np.ndarray) -> np.ndarray:
+    """H.264 with yuv420p needs even dimensions: pad by one white row / column if needed."""
+    H, W = frame.shape[:2]
+    if not (H % 2 or W % 2):
+        return np.ascontiguousarray(frame)
+    padded = np.full((H + H % 2, W + W % 2, 3), 255, np.uint8)
+    padded[:H, :W] = frame
+    return padded
+
+
+def _write_mp4(frames: Iterator[np.ndarray], path: Path, fps: float, backend: str) -> str:
+    """Write frames one at a time (constant memory whatever the length)."""
+    first = _even(next(frames))
+    H, W = first.shape[:2]
     errors = []
     if backend in ('auto', 'ffmpeg'):
+        writer = None
         try:
             import imageio_ffmpeg
             writer = imageio_ffmpeg.write_frames(
@@ -763,16 +865,19 @@ def _write_mp4(frames: np.ndarray, path: Path, fps: float, backend: str) -> str:
                 pix_fmt_out='yuv420p', macro_block_size=1, quality=7,
                 output_params=['-movflags', '+faststart'])
             writer.send(None)
-            for f in frames:
-                writer.send(np.ascontiguousarray(f))
-            writer.close()
-            return 'ffmpeg'
+            writer.send(first)
         except ImportError as e:
             errors.append(f'imageio-ffmpeg: {e}')
         except Exception as e:  # ffmpeg binary missing / codec unavailable: try opencv
             if backend == 'ffmpeg':
                 raise
             errors.append(f'imageio-ffmpeg: {e}')
+        else:
+            # Past the first frame the stream is consumed: an error here is raised, not retried.
+            for f in frames:
+                writer.send(_even(f))
+            writer.close()
+            return 'ffmpeg'
     if backend in ('auto', 'opencv'):
         try:
             import cv2
@@ -783,17 +888,41 @@ def _write_mp4(frames: np.ndarray, path: Path, fps: float, backend: str) -> str:
             if not vw.isOpened():
                 errors.append('opencv: VideoWriter(mp4v) could not be opened')
             else:
+                vw.write(cv2.cvtColor(first, cv2.COLOR_RGB2BGR))
                 for f in frames:
-                    vw.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+                    vw.write(cv2.cvtColor(_even(f), cv2.COLOR_RGB2BGR))
                 vw.release()
                 return 'opencv'
     raise RuntimeError(f'could not write {path}: install imageio-ffmpeg (H.264) or '
                        f'opencv-python (mp4v). Errors: {"; ".join(errors)}')
 
 
+def _stream(frames: Iterable[Any]) -> Iterator[np.ndarray]:
+    """Check every frame of a stream as it comes (same ``(H, W, 3)`` as the first, uint8)."""
+    shape = None
+    for k, f in enumerate(frames):
+        f = _check_frames(f)
+        if f.shape[0] != 1:
+            raise ValueError(f'frame {k} of the stream: expected (H, W, 3), got {f.shape[1:]} x {f.shape[0]}')
+        f = f[0]
+        if shape is None:
+            shape = f.shape
+        elif f.shape != shape:
+            raise ValueError(f'frame {k} of the stream has shape {f.shape}, frame 0 had {shape}')
+        yield f
+    if shape is None:
+        raise ValueError('frames: the stream yielded no frame')
+
+
 def save_video(frames: Any, path: str | os.PathLike, fps: float = 20.0,
-               backend: str = 'auto') -> Path:
-    """Write frames ``(T, H, W, 3)`` uint8 RGB to ``path`` (.gif, .mp4, or .png/.jpg = grid).
+               backend: str = 'auto', num_frames: int | None = None) -> Path:
+    """Write frames to ``path`` (.gif, .mp4, or .png/.jpg = a grid of 8 frames).
+
+    ``frames`` is a uint8 RGB array ``(T, H, W, 3)`` or any iterable of ``(H, W, 3)`` frames, e.g.
+    :meth:`SkeletonRenderer.iter_render` / :func:`iter_side_by_side`: an iterable is consumed one
+    frame at a time, so MP4 is written in constant memory whatever the length (GIF keeps 1 byte
+    per pixel per frame, Pillow's format needs them all; a grid keeps its 8 frames, and needs
+    ``num_frames`` to pick them from a stream).
 
     GIF is written with Pillow; MP4 with imageio-ffmpeg (H.264, yuv420p) or, if that is not
     available, OpenCV (mp4v) (``backend='auto' | 'ffmpeg' | 'opencv'``). The file appears
@@ -804,21 +933,37 @@ def save_video(frames: Any, path: str | os.PathLike, fps: float = 20.0,
         the written path.
     """
     path = Path(path)
-    frames = _check_frames(frames)
-    if fps <= 0:
+    # Arguments first: nothing is rendered (a stream is not consumed) for a call that must fail.
+    if not fps > 0:
         raise ValueError(f'fps must be > 0, got {fps}')
     suffix = path.suffix.lower()
-    if suffix in ('.png', '.jpg', '.jpeg'):
-        return save_image(frame_grid(frames), path)
-    if suffix not in ('.gif', '.mp4'):
+    if suffix not in ('.png', '.jpg', '.jpeg', '.gif', '.mp4'):
         raise ValueError(f'save_video: unsupported file type {path.suffix!r} for {path} '
                          '(use .gif, .mp4, .png or .jpg)')
+    if backend not in ('auto', 'ffmpeg', 'opencv'):
+        raise ValueError(f"backend must be 'auto', 'ffmpeg' or 'opencv', got {backend!r}")
+    if isinstance(frames, np.ndarray) or hasattr(frames, 'detach'):
+        array = _check_frames(to_numpy(frames, 'frames'))
+        if suffix in ('.png', '.jpg', '.jpeg'):
+            return save_image(frame_grid(array), path)
+        stream = iter(array)
+        sample = frame_grid(array, num=min(len(array), 6), cols=3)
+    else:
+        sample = None
+        if suffix in ('.png', '.jpg', '.jpeg'):
+            if num_frames is None or num_frames < 1:
+                raise ValueError(f'save_video: a grid image ({path.name}) from a stream of frames needs '
+                                 f'num_frames (the stream length), got {num_frames}')
+            keep = set(np.linspace(0, num_frames - 1, min(8, num_frames)).round().astype(int).tolist())
+            picked = [f for k, f in enumerate(_stream(frames)) if k in keep]
+            return save_image(frame_grid(np.stack(picked)), path)
+        stream = _stream(frames)
     tmp = _atomic_target(path)
     try:
         if suffix == '.gif':
-            _write_gif(frames, tmp, fps)
+            _write_gif(stream, tmp, fps, sample)
         else:
-            _write_mp4(frames, tmp, fps, backend)
+            _write_mp4(stream, tmp, fps, backend)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -40,6 +40,11 @@ def test_layout_and_dataset(full_build):
     assert len(recs) + 2 * manifest['counts']['sources_without_triplet'] >= 2 * N - 4
     src_root = manifest['provenance']['source']['path']
     assert manifest['provenance']['source']['config_hash'] in src_root
+    # Targets are encoded like the source build's features (issue #17: wrapped by default).
+    source_manifest = json.loads(open(f'{src_root}/manifest.json').read())
+    assert manifest['feature_encoding'] == source_manifest['feature_encoding'] == dict(
+        representation='HumanML3DFeatures', root_angular_velocity='wrapped')
+    assert manifest['config']['root_angular_velocity'] == 'wrapped'
     programs = {json.loads(line)['id']: json.loads(line)
                 for line in open(f'{src_root}/synthmotion/programs.jsonl')}
     by_source = {}

@@ -255,3 +255,153 @@ def test_gradients_flow_through_encode_and_decode(reference):
     x = joints.detach().clone().requires_grad_()
     rep.encode(x).sum().backward()
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+# ----------------------------------------------------------------------------------------------
+# root_angular_velocity='wrapped' (issue #17 section 6)
+# ----------------------------------------------------------------------------------------------
+def circle_walk(turns=3.0, frames=None, radius=1.5, speed=1.2, fps=20.0, seed=0):
+    """A person walking along a circle for ``turns`` full turns (counter-clockwise seen from above,
+    i.e. turning left about +Y), swinging arms and legs; starts at the origin facing +Z, feet on the
+    floor. ``(T, 22, 3)`` float64."""
+    skel = get_skeleton('t2m22')
+    if frames is None:
+        frames = int(round(turns * 2 * np.pi * radius / speed * fps)) + 1
+    t = np.arange(frames) / fps
+    heading = speed / radius * t  # radians, grows by 2 pi per turn
+    rotvec = np.zeros((frames, 22, 3))
+    swing = 0.5 * np.sin(2 * np.pi * 0.9 * t)
+    rng = np.random.default_rng(seed)
+    rotvec[:, [1, 2], 0] = np.stack([swing, -swing], -1)          # hips swing about X
+    rotvec[:, [4, 5], 0] = 0.4 * (1 + np.stack([np.sin(2 * np.pi * 0.9 * t + 1), -np.sin(2 * np.pi * 0.9 * t + 1)],
+                                               -1))  # knees bend
+    rotvec[:, [16, 17], 0] = np.stack([-swing, swing], -1) * 0.6  # shoulders swing opposite
+    rotvec[:, 3:22, :] += rng.normal(0, 0.02, (1, 19, 3))         # a person-specific posture
+    rotvec[:, 0] = 0.0
+    quats = axis_angle_to_quaternion(rotvec)
+    from motionkit.motion import quaternion_y_rotation
+    quats[:, 0] = quaternion_y_rotation(heading)
+    root = np.stack([radius * (1 - np.cos(heading)), np.full(frames, 0.95), radius * np.sin(heading)], -1)
+    joints = forward_kinematics(quats, humanml3d_target_offsets(), root, skel)
+    # HumanML3D's canonical frame (what decode returns): frame 0 faces +Z (by the hips and
+    # shoulders, which the posture noise tilts a little), root at x = z = 0, feet on the floor.
+    from motionkit.motion import facing_direction, qbetween, qrot
+    forward0 = facing_direction(joints[0], HumanML3DFeatures.face_joints)
+    joints = qrot(qbetween(forward0 / np.linalg.norm(forward0), np.array([0.0, 0.0, 1.0])), joints)
+    joints -= joints[0, 0] * np.array([1.0, 0.0, 1.0])
+    joints[..., 1] -= joints[..., [7, 8, 10, 11], 1].min()
+    return joints
+
+
+def _round_trip_mm(rep, joints):
+    dec = np.asarray(rep.decode(rep.encode(joints))) + np.array([0.0, joints[..., 1].min(), 0.0])
+    return np.linalg.norm(dec - joints[:-1], axis=-1) * 1000.0
+
+
+def test_wrapped_root_angular_velocity_hand_checked():
+    # Same spin as test_hand_checked_turning_rate: the wrapped option stores -omega / 2 at the frame
+    # where the heading crosses 180 degrees too, and is bit-identical to the official one elsewhere.
+    from motionkit.motion import qrot, quaternion_y_rotation
+    omega, frames = 0.02, 260
+    pose = _rest_pose()
+    joints = qrot(quaternion_y_rotation(omega * np.arange(frames))[:, None, :], pose[None])
+    official = HumanML3DFeatures().encode(joints)
+    wrapped = HumanML3DFeatures(root_angular_velocity='wrapped').encode(joints)
+    wrap = int(np.pi / omega)
+    np.testing.assert_allclose(wrapped[85:150, 0], -omega / 2, atol=1e-9)
+    np.testing.assert_allclose(wrapped[wrap, 0], -omega / 2, atol=1e-9)
+    assert official[wrap, 0] == pytest.approx(omega / 2, abs=1e-9)
+    differ = np.flatnonzero((official != wrapped).any(-1))
+    assert differ.tolist() == [wrap]
+    np.testing.assert_array_equal(official[wrap, 1:], wrapped[wrap, 1:])
+
+
+def test_circle_walk_round_trip_wrapped_exact_official_drifts():
+    # Three full turns along a 1.5 m circle: the heading crosses 180 degrees three times.
+    joints = circle_walk(turns=3.0)
+    assert joints.shape[0] > 400
+    official = HumanML3DFeatures()
+    wrapped = HumanML3DFeatures(root_angular_velocity='wrapped')
+    f_off, f_wrap = official.encode(joints), wrapped.encode(joints)
+    crossings = np.flatnonzero(f_off[:, 0] != f_wrap[:, 0])
+    assert len(crossings) == 3, crossings
+    err_wrap = _round_trip_mm(wrapped, joints)
+    assert err_wrap.max() < 0.01, err_wrap.max()
+    # Without the fix every crossing turns the rest of the clip by 2 x (a frame's heading change).
+    err_off = _round_trip_mm(official, joints)
+    assert err_off.mean() > 10.0 and err_off.max() > 100.0, (err_off.mean(), err_off.max())
+    assert err_off[:crossings[0] + 1].max() < 0.01  # exact up to the first crossing
+    # Batched, torch and float32 give the same features.
+    both = np.stack([joints[:300], circle_walk(turns=1.2, frames=300, radius=1.0, seed=1)])
+    batched = wrapped.encode(both)
+    np.testing.assert_allclose(batched[0], wrapped.encode(joints[:300]), atol=1e-12)
+    torch_out = wrapped.encode(torch.tensor(both))
+    np.testing.assert_allclose(torch_out.numpy(), batched, atol=1e-9)
+    for b in range(2):
+        assert _round_trip_mm(wrapped, both[b]).max() < 0.01
+
+
+def test_circle_walk_clockwise_and_many_turns():
+    # Clockwise (heading decreasing) and 6 turns on a tight circle: still exact when wrapped.
+    joints = circle_walk(turns=6.0, radius=0.8) * np.array([-1.0, 1.0, 1.0])  # mirror: turn right
+    joints = joints[:, [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20]]
+    official = HumanML3DFeatures()
+    wrapped = HumanML3DFeatures(root_angular_velocity='wrapped')
+    assert (official.encode(joints)[:, 0] != wrapped.encode(joints)[:, 0]).sum() == 6
+    assert _round_trip_mm(wrapped, joints).max() < 0.01
+    assert _round_trip_mm(official, joints).max() > 100.0
+
+
+def test_encoding_record_and_metadata():
+    from motionkit.motion import ROOT_ANGULAR_VELOCITIES, feature_encoding_from_metadata
+    assert ROOT_ANGULAR_VELOCITIES == ('official', 'wrapped')
+    rep = REPRESENTATIONS.build(dict(type='HumanML3DFeatures', root_angular_velocity='wrapped'))
+    assert rep.root_angular_velocity == 'wrapped'
+    assert rep.encoding_record() == dict(representation='HumanML3DFeatures', root_angular_velocity='wrapped')
+    assert HumanML3DFeatures().encoding_record()['root_angular_velocity'] == 'official'
+    assert feature_encoding_from_metadata(dict(feature_encoding=rep.encoding_record())) == 'wrapped'
+    assert feature_encoding_from_metadata({}) == 'official'
+    assert feature_encoding_from_metadata(None) == 'official'
+    with pytest.raises(ValueError, match=r'manifest.json.*root_angular_velocity.*unwrapped'):
+        feature_encoding_from_metadata(dict(feature_encoding=dict(root_angular_velocity='unwrapped')),
+                                       'manifest.json')
+    with pytest.raises(ValueError, match="root_angular_velocity must be one of.*'fixed'"):
+        HumanML3DFeatures(root_angular_velocity='fixed')
+    from motionkit.motion import EssentialFeatures
+    ess = EssentialFeatures(root_angular_velocity='wrapped')
+    joints = circle_walk(turns=1.2)
+    np.testing.assert_array_equal(ess.encode(joints), rep.encode(joints)[:, :67])
+
+
+# ----------------------------------------------------------------------------------------------
+# Silent bad inputs (issue #17)
+# ----------------------------------------------------------------------------------------------
+def test_empty_and_one_frame_inputs_raise_naming_the_shape():
+    rep = HumanML3DFeatures()
+    with pytest.raises(ValueError, match=r'decode needs at least 1 frame.*\(0, 263\)'):
+        rep.decode(np.zeros((0, 263), np.float32))
+    with pytest.raises(ValueError, match=r'decode needs at least 1 frame.*\(2, 0, 263\)'):
+        rep.decode(torch.zeros(2, 0, 263))
+    assert rep.decode(np.zeros((1, 263))).shape == (1, 22, 3)  # one frame is a pose
+    for frames in (0, 1):
+        with pytest.raises(ValueError, match=rf'at least 2 frames.*\({frames}, 22, 3\)'):
+            rep.encode(np.zeros((frames, 22, 3)))
+    from motionkit.motion import EssentialFeatures
+    with pytest.raises(ValueError, match=r'\(0, 67\)'):
+        EssentialFeatures().decode(np.zeros((0, 67)))
+
+
+def test_millimetre_joints_are_refused(reference):
+    _, joints = reference
+    rep = HumanML3DFeatures()
+    with pytest.raises(ValueError, match=r'\(170, 22, 3\).*median bone length of 1[0-9][0-9]\.[0-9].*'
+                                         r'millimetres.*metres'):
+        rep.encode(joints * 1000.0)
+    with pytest.raises(ValueError, match='centimetres'):
+        rep.encode(torch.tensor(joints * 100.0))
+    # A batch is checked per motion: one millimetre motion among metre ones is found.
+    with pytest.raises(ValueError, match='millimetres'):
+        rep.encode(np.stack([joints, joints * 1000.0]))
+    # Metres pass, including a tall person (x 1.5), and KIT-ML (millimetre-scale upstream) is exempt.
+    assert rep.encode(joints * 1.5).shape == (169, 263)
+    assert KITFeatures.max_median_bone_length is None

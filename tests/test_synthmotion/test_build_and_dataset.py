@@ -70,20 +70,56 @@ def test_build_layout(tmp_path):
 
 
 def test_humanml3d_round_trip(synth_items):
+    # Every generated motion, turning past 180 degrees or not, decodes back to itself with the wrapped
+    # encoding SynthMotion writes (issue #17); the official one drifts on the motions that cross.
     from motionkit.motion.humanml3d import HumanML3DFeatures
-    rep = HumanML3DFeatures()
-    checked = 0
-    for it in synth_items[:80]:
-        # HumanML3D's root-rotation velocity wraps when the heading crosses +-180 deg, so only
-        # motions that stay within +-170 deg are compared (see docs/synthmotion.md)
-        if np.abs(it.motion.heading).max() > 170:
-            continue
-        j = it.motion.joints
-        rec = np.asarray(rep.decode(rep.encode(j)))
-        mpjpe = np.linalg.norm(rec - j[:len(rec)], axis=-1).mean()
-        assert mpjpe < 1e-3, (it.motion_id, mpjpe)
-        checked += 1
-    assert checked > 50
+    rep = HumanML3DFeatures(root_angular_velocity='wrapped')
+    official = HumanML3DFeatures()
+    crossing = 0
+    for it in synth_items:
+        j = it.motion.joints.astype(np.float64)
+        feats = rep.encode(j)
+        rec = np.asarray(rep.decode(feats)) + np.array([0.0, j[..., 1].min(), 0.0])
+        err = np.linalg.norm(rec - j[:len(rec)], axis=-1)
+        assert err.max() < 1e-5, (it.motion_id, err.max())
+        if (official.encode(j)[:, 0] != feats[:, 0]).any():
+            crossing += 1
+            off = np.asarray(official.decode(official.encode(j))) + np.array([0.0, j[..., 1].min(), 0.0])
+            assert np.linalg.norm(off - j[:len(off)], axis=-1).max() > 1e-5, it.motion_id
+    assert 5 <= crossing <= 40, crossing  # ~7 %: 80 of the 1,200 motions of seed 0 cross
+
+
+def test_feature_encoding_recorded_and_in_cache_key(tmp_path):
+    from motionkit.synthmotion import ensure_synthmotion, synthmotion_config
+    from motionkit.synthmotion.build import config_hash
+    wrapped, official = synthmotion_config(30), synthmotion_config(30, root_angular_velocity='official')
+    # The official config is the one every build had before the option existed (same features, so
+    # those caches stay valid); the wrapped one has its own key.
+    assert set(official) == {'version', 'num_motions', 'seed', 'num_triplets', 'num_feedback',
+                             'class_distribution', 'imbalance_ratio', 'max_events', 'noise_amplitude',
+                             'render_feedback'}
+    assert wrapped == dict(official, root_angular_velocity='wrapped')
+    assert config_hash(wrapped) != config_hash(official)
+    with pytest.raises(ValueError, match="root_angular_velocity must be one of.*'nope'"):
+        synthmotion_config(30, root_angular_velocity='nope')
+    roots = {enc: ensure_synthmotion(30, 0, cache_dir=tmp_path, num_feedback=0, num_triplets=0,
+                                     root_angular_velocity=enc) for enc in ('wrapped', 'official')}
+    assert roots['wrapped'] != roots['official']
+    assert roots['official'].name.endswith(config_hash(dict(official, num_triplets=0, num_feedback=0)))
+    for enc, root in roots.items():
+        man = json.loads((root / 'manifest.json').read_text())
+        assert man['feature_encoding'] == dict(representation='HumanML3DFeatures', root_angular_velocity=enc)
+    # S000026 (seed 0) turns past 180 degrees: the two builds differ in its root angular velocity only,
+    # in one frame; every other motion is byte-identical.
+    differ = []
+    for i in (roots['wrapped'] / 'all.txt').read_text().split():
+        a = np.load(roots['wrapped'] / 'new_joint_vecs' / f'{i}.npy')
+        b = np.load(roots['official'] / 'new_joint_vecs' / f'{i}.npy')
+        if not np.array_equal(a, b):
+            differ.append(i)
+            rows, cols = np.nonzero(a != b)
+            assert cols.tolist() == [0] and len(rows) == 1, (i, rows, cols)
+    assert differ == ['S000026']
 
 
 def test_registered_dataset_builds_and_caches(tmp_path):
@@ -93,6 +129,7 @@ def test_registered_dataset_builds_and_caches(tmp_path):
     assert len(ds) == 16
     info = ds.get_data_info(0)
     assert info['dataset_name'] == 'SynthMotion' and info['gt_action_labels']
+    assert info['feature_encoding'] == 'wrapped'
     assert info['texts'][0]['tokens']
     root = ds.data_root
     mtime = os.path.getmtime(os.path.join(root, 'manifest.json'))
@@ -112,3 +149,9 @@ def test_cli(tmp_path):
     mod.main(['--out', str(tmp_path / 'cli'), '--num', '6', '--seed', '9', '--quiet', '--num-feedback', '0'])
     man = json.loads((tmp_path / 'cli' / 'manifest.json').read_text())
     assert man['config']['seed'] == 9 and man['counts']['feedback'] == 0
+    assert man['feature_encoding']['root_angular_velocity'] == 'wrapped'
+    mod.main(['--out', str(tmp_path / 'off'), '--num', '6', '--seed', '9', '--quiet', '--num-feedback', '0',
+              '--root-angular-velocity', 'official'])
+    man = json.loads((tmp_path / 'off' / 'manifest.json').read_text())
+    assert man['feature_encoding']['root_angular_velocity'] == 'official'
+    assert 'root_angular_velocity' not in man['config']

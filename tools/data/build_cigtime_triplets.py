@@ -41,6 +41,9 @@ def parse_args(argv=None):
     p.add_argument('--num-paraphrases', type=int, default=5, help='LLM paraphrases per edit operator')
     p.add_argument('--per-source', type=int, default=1, help='triplets per source motion')
     p.add_argument('--synthmotion-cache-dir', default=None, help='cache of SynthMotion builds')
+    p.add_argument('--root-angular-velocity', choices=['wrapped', 'official'], default='wrapped',
+                   help="feature encoding of the SynthMotion source and the targets: 'wrapped' (default, "
+                        "exact through turns past 180 degrees) or 'official' (HumanML3D's process_file)")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p.parse_args(argv)
 
@@ -60,7 +63,8 @@ def main(argv=None):
                                  editor_checkpoint=a.editor_checkpoint, instruction_source=source,
                                  instruction_file=instruction_file, client=client, per_source=a.per_source,
                                  num_paraphrases=a.num_paraphrases, progress=not a.quiet,
-                                 synthmotion_cache_dir=a.synthmotion_cache_dir)
+                                 synthmotion_cache_dir=a.synthmotion_cache_dir,
+                                 root_angular_velocity=a.root_angular_velocity)
     print(f'CigTime triplets written to {out} in {time.time() - t0:.1f} s')
 
 

@@ -42,6 +42,10 @@ def parse_args(argv=None):
     parser.add_argument('--fps', type=float, default=20.0, help='output frame rate (default 20)')
     parser.add_argument('--min-frames', type=int, default=40, help='shortest motion kept (default 40)')
     parser.add_argument('--max-frames', type=int, default=196, help='longest window (default 196)')
+    parser.add_argument('--root-angular-velocity', choices=['wrapped', 'official'], default='wrapped',
+                        help="feature encoding: 'wrapped' (exact through turns past 180 degrees, default) or "
+                             "'official' (HumanML3D's process_file, whose decoded motion drifts after such a "
+                             "turn); recorded in manifest.jsonl, see docs/data.md")
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     args = parser.parse_args(argv)
     if not args.cmu and not args.bandai:
@@ -53,7 +57,8 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     summary = build_cmu_bandai(args.out, cmu_root=args.cmu, bandai_root=args.bandai,
                                fps_overrides=dict(args.fps_override), fps=args.fps, min_frames=args.min_frames,
-                               max_frames=args.max_frames, progress=not args.no_progress)
+                               max_frames=args.max_frames, progress=not args.no_progress,
+                               root_angular_velocity=args.root_angular_velocity)
     print(json.dumps({'written': len(summary['written']), 'resumed': len(summary['resumed']),
                       'too_short': [s['source'] for s in summary['too_short']],
                       'fps_warnings': len(summary['fps_warnings']), 'splits': summary['splits']}, indent=1))

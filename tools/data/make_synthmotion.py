@@ -25,6 +25,9 @@ def parse_args(argv=None):
     p.add_argument('--imbalance-ratio', type=float, default=20.0, help='head/tail class frequency ratio')
     p.add_argument('--max-events', type=int, default=3, help='events per motion (1..3)')
     p.add_argument('--noise', type=float, default=1.0, help='noise amplitude (degrees)')
+    p.add_argument('--root-angular-velocity', choices=['wrapped', 'official'], default='wrapped',
+                   help="feature encoding: 'wrapped' (exact through turns past 180 degrees, default) or "
+                        "'official' (HumanML3D's process_file); see docs/data.md")
     p.add_argument('--render', action='store_true', help='render learner/expert videos (slow)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p.parse_args(argv)
@@ -36,7 +39,8 @@ def main(argv=None):
     out = build_synthmotion(a.out, a.num, a.seed, progress=not a.quiet, num_triplets=a.num_triplets,
                             num_feedback=a.num_feedback, class_distribution=a.class_distribution,
                             imbalance_ratio=a.imbalance_ratio, max_events=a.max_events,
-                            noise_amplitude=a.noise, render_feedback=a.render)
+                            noise_amplitude=a.noise, render_feedback=a.render,
+                            root_angular_velocity=a.root_angular_velocity)
     print(f'SynthMotion written to {out} in {time.time() - t0:.1f} s')
 
 

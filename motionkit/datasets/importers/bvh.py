@@ -33,8 +33,13 @@ import numpy as np
 from motionkit.motion.geometry import resample
 from motionkit.motion.quaternion import qmul, quaternion_to_matrix
 
-__all__ = ['BVHMotion', 'read_bvh', 'parse_bvh', 'bvh_local_rotations', 'bvh_forward_kinematics',
-           'resample_bvh', 'euler_to_quaternion']
+__all__ = ['FRAME_TIME_RANGE', 'BVHMotion', 'read_bvh', 'parse_bvh', 'bvh_local_rotations',
+           'bvh_forward_kinematics', 'resample_bvh', 'euler_to_quaternion']
+
+#: Plausible seconds per frame: 1000 fps (fast optical capture) to 1 fps. A value outside (e.g. a
+#: ``Frame Time: 1e-9`` typo) would make resampling to 20 fps collapse or blow up the clip silently
+#: (2,752 frames at 1e-9 s last 2.8 microseconds: one output frame).
+FRAME_TIME_RANGE = (1e-3, 1.0)
 
 _ROTATION_CHANNELS = {'xrotation': 0, 'yrotation': 1, 'zrotation': 2}
 _POSITION_CHANNELS = {'xposition': 0, 'yposition': 1, 'zposition': 2}
@@ -127,6 +132,10 @@ class BVHMotion:
         """A copy whose frames are ``1 / fps`` seconds apart (the header value is kept aside)."""
         if not (fps > 0 and math.isfinite(fps)):
             raise ValueError(f'{self.path}: fps must be finite and > 0, got {fps}')
+        lo, hi = FRAME_TIME_RANGE
+        if not lo <= 1.0 / fps <= hi:
+            raise ValueError(f'{self.path}: fps {fps:g} is outside the plausible range '
+                             f'[{1 / hi:g}, {1 / lo:g}] frames per second')
         return replace(self, frame_time=1.0 / float(fps))
 
     def drop_frames(self, start: int = 0, stop: int | None = None) -> 'BVHMotion':
@@ -292,6 +301,11 @@ def parse_bvh(text: str, path: str = '<string>', fps: float | None = None) -> BV
     frame_time = header_value('Frame Time:')
     if not (frame_time > 0 and math.isfinite(frame_time)):
         raise _error(path, i, f'Frame Time must be > 0, got {frame_time}')
+    if not FRAME_TIME_RANGE[0] <= frame_time <= FRAME_TIME_RANGE[1] and fps is None:
+        raise _error(path, i, f'Frame Time {frame_time:g} s ({1 / frame_time:.4g} fps) is outside the plausible '
+                     f'range [{FRAME_TIME_RANGE[0]:g}, {FRAME_TIME_RANGE[1]:g}] s (1000 to 1 fps); if the header '
+                     'is wrong, read the file with an explicit frame rate (read_bvh(path, fps=...), '
+                     '--fps-override FILE=FPS)')
 
     num_channels = sum(len(c) for c in channels)
     rows = []

@@ -33,7 +33,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from motionkit.motion.humanml3d import HumanML3DFeatures
 from motionkit.utils.io import file_sha256
+
 from .bvh import read_bvh
 from .humanml3d_writer import HumanML3DWriter, atomic_write_bytes
 from .retarget import RIG_MAPS, canonicalize_t2m22, retarget_bvh
@@ -152,7 +154,8 @@ def build_cmu_bandai(out_dir: str | os.PathLike, shared_root: str | os.PathLike 
                      cmu_root: str | os.PathLike | None = None, bandai_root: str | os.PathLike | None = None,
                      fps_overrides: Mapping[str, float] | None = None, include: Sequence[str] | None = None,
                      fps: float = 20.0, min_frames: int = MIN_MOTION_FRAMES,
-                     max_frames: int = MAX_MOTION_FRAMES, progress: bool = True) -> dict:
+                     max_frames: int = MAX_MOTION_FRAMES, progress: bool = True,
+                     root_angular_velocity: str = 'wrapped') -> dict:
     """Build (or resume) the CMU+Bandai HumanML3D-format dataset in ``out_dir``.
 
     Args:
@@ -167,6 +170,10 @@ def build_cmu_bandai(out_dir: str | os.PathLike, shared_root: str | os.PathLike 
         fps: Output frame rate (20 for HumanML3D).
         min_frames, max_frames: Window rule (HumanML3D: 40 and 196 frames at 20 fps).
         progress: Show a tqdm progress bar.
+        root_angular_velocity: Feature encoding (:class:`~motionkit.motion.HumanML3DFeatures`):
+            ``'wrapped'`` (default; real clips that turn past 180 degrees decode back to themselves)
+            or ``'official'`` (HumanML3D's ``process_file``). Recorded in ``build_config.json`` and
+            in every ``manifest.jsonl`` record as ``feature_encoding``.
 
     Returns:
         Summary dict: ``written`` ids, ``resumed`` ids (already present), ``too_short`` sources,
@@ -185,9 +192,9 @@ def build_cmu_bandai(out_dir: str | os.PathLike, shared_root: str | os.PathLike 
             raise ValueError(f'build_cmu_bandai: include={list(include)} selects no source file')
     overrides = resolve_fps_overrides(fps_overrides, sources)
     out_dir = Path(out_dir)
-    writer = HumanML3DWriter(out_dir)
+    writer = HumanML3DWriter(out_dir, HumanML3DFeatures(root_angular_velocity=root_angular_velocity))
     config = dict(builder='motionkit.datasets.importers.build_cmu_bandai', fps=fps, min_frames=min_frames,
-                  max_frames=max_frames, fps_overrides=overrides,
+                  max_frames=max_frames, fps_overrides=overrides, feature_encoding=writer.encoding,
                   rig_maps={s['rig']: {k: v if isinstance(v, str) else dict(v)
                                        for k, v in RIG_MAPS[s['rig']].joint_map.items()} for s in sources})
     config_bytes = json.dumps(config, indent=1, sort_keys=True).encode('utf-8')
@@ -209,10 +216,10 @@ def build_cmu_bandai(out_dir: str | os.PathLike, shared_root: str | os.PathLike 
                 len(prev) == writer.records[prev[0]].get('num_windows', -1):
             summary['resumed'] += prev
             continue
-        bvh = read_bvh(src['path'])
+        # An override also lets a file whose header Frame Time is implausible be read at all.
+        bvh = read_bvh(src['path'], fps=overrides.get(src['rel']))
         fps_source = 'header'
         if src['rel'] in overrides:
-            bvh = bvh.with_fps(overrides[src['rel']])
             fps_source = 'override'
         elif src['listed_fps'] is not None and abs(bvh.header_fps - src['listed_fps']) > 0.01 * src['listed_fps']:
             msg = (f'{src["path"]}: the BVH header says {bvh.header_fps:.3g} fps (Frame Time '

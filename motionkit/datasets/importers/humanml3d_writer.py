@@ -3,11 +3,13 @@
 Layout (what :class:`~motionkit.datasets.HumanML3DDataset` reads)::
 
     new_joints/<id>.npy       (T, 22, 3) float32 t2m22 joints (metres, Y up, 20 fps)
-    new_joint_vecs/<id>.npy   (T - 1, 263) float32 HumanML3DFeatures().encode(joints)
+    new_joint_vecs/<id>.npy   (T - 1, 263) float32 HumanML3DFeatures(root_angular_velocity='wrapped')
+                              .encode(joints) (the writer's representation)
     texts/<id>.txt            one caption per line: caption#word/POS word/POS ...#0.0#0.0
     train.txt val.txt test.txt all.txt    one id per line
     Mean.npy Std.npy          (263,) statistics of the train split
-    manifest.jsonl            one JSON line per id: split, captions, frames and provenance
+    manifest.jsonl            one JSON line per id: split, captions, frames, provenance and
+                              ``feature_encoding`` (the representation's ``encoding_record()``)
 
 Every file is written to a temporary name in the same folder and renamed into place, so an
 interrupted build never leaves a half-written file; ids already in the manifest (with their three
@@ -87,7 +89,9 @@ class HumanML3DWriter:
 
     Args:
         out_dir: Dataset folder (created).
-        representation: Feature encoder; default :class:`HumanML3DFeatures` (263-D, no retargeting).
+        representation: Feature encoder; default :class:`HumanML3DFeatures` (263-D, no retargeting)
+            with ``root_angular_velocity='wrapped'``, so that real turning motion decodes back to
+            itself (issue #17; the official encoding drifts after a turn past 180 degrees).
         split_fractions: (train, val, test) fractions for :func:`split_of`.
 
     Use::
@@ -101,7 +105,10 @@ class HumanML3DWriter:
     def __init__(self, out_dir: str | os.PathLike, representation: HumanML3DFeatures | None = None,
                  split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS) -> None:
         self.out_dir = Path(out_dir)
-        self.rep = representation if representation is not None else HumanML3DFeatures()
+        self.rep = (representation if representation is not None
+                    else HumanML3DFeatures(root_angular_velocity='wrapped'))
+        self.encoding = self.rep.encoding_record() if hasattr(self.rep, 'encoding_record') else \
+            dict(representation=type(self.rep).__name__)
         self.split_fractions = tuple(split_fractions)
         split_of('x', self.split_fractions)  # validate
         for sub in ('new_joints', 'new_joint_vecs', 'texts'):
@@ -120,6 +127,16 @@ class HumanML3DWriter:
                         continue
                     if 'id' not in rec:
                         raise ValueError(f'{self.manifest_path}, line {line_no}: record without "id"')
+                    # A record without the entry was written by the official encoding (before the
+                    # option existed). Resuming with another encoding would mix two kinds of features
+                    # in one dataset (and its Mean/Std).
+                    found = rec.get('feature_encoding') or dict(representation='HumanML3DFeatures',
+                                                                root_angular_velocity='official')
+                    if found != self.encoding:
+                        raise ValueError(
+                            f'{self.manifest_path}, line {line_no}: motion {rec["id"]!r} was written with '
+                            f'feature_encoding {found}, this build encodes with {self.encoding}; build into '
+                            f'another folder or delete {self.out_dir}')
                     self.records[rec['id']] = rec
 
     def _paths(self, motion_id: str) -> tuple[Path, Path, Path]:
@@ -165,7 +182,8 @@ class HumanML3DWriter:
         group = motion_id if group is None else group
         record = dict(id=motion_id, split=split_of(group, self.split_fractions), group=group,
                       frames=int(joints.shape[0]), feature_frames=int(features.shape[0]),
-                      captions=[ln.split('#', 1)[0] for ln in lines], **provenance)
+                      captions=[ln.split('#', 1)[0] for ln in lines], feature_encoding=self.encoding,
+                      **provenance)
         with open(self.manifest_path, 'a', encoding='utf-8') as f:
             f.write(json.dumps(record, sort_keys=False) + '\n')
             f.flush()

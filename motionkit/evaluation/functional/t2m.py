@@ -15,7 +15,8 @@ github.com/EricGuo5513/text-to-motion, which MDM, T2M-GPT, MoMask and MARDM reus
   the text x motion Euclidean distance matrix; a text counts at top-k if its own motion is among the
   k nearest. Counts are summed over batches and divided by the number of evaluated samples.
 * MM-Dist ("matching score"): mean distance between each text embedding and its own motion
-  embedding (the trace of the per-batch distance matrices over the evaluated samples).
+  embedding (the trace of the per-batch distance matrices over the evaluated samples); by default
+  over the same full batches of 32 as R-precision (the remainder dropped).
 * Replications: ``mean`` and ``1.96 * std / sqrt(n)`` with the population std (``np.std``, ddof=0).
 
 Everything runs in float64 (the published code runs in the evaluator's float32).
@@ -205,11 +206,15 @@ def r_precision(text_embeddings: ArrayLike, motion_embeddings: ArrayLike, top_k:
 
 
 def mm_dist(text_embeddings: ArrayLike, motion_embeddings: ArrayLike,
-            batch_size: Optional[int] = None, drop_last: bool = True) -> float:
+            batch_size: Optional[int] = 32, drop_last: bool = True) -> float:
     """Mean Euclidean distance between each text embedding and its motion embedding (MM-Dist).
 
-    ``batch_size`` / ``drop_last`` select the same samples as :func:`r_precision` does (the
-    published numbers only count samples in full batches).
+    Args:
+        text_embeddings, motion_embeddings: ``(N, D)``; row ``i`` of each belongs to sample ``i``.
+        batch_size, drop_last: the same defaults as :func:`r_precision`, so that the two score the
+            same samples: the T2M evaluation loop (``get_metric_statics`` over a loader with
+            ``batch_size=32, drop_last=True``) computes both from the same full batches of 32, in
+            order, and never sees the remainder. ``batch_size=None`` scores all ``N``.
     """
     t = _features(text_embeddings, 'text_embeddings')
     m = _features(motion_embeddings, 'motion_embeddings')

@@ -174,7 +174,7 @@ class T2MMetric(BaseMetric):
             rp = r_precision(text[idx], p[idx], 3, bs)
             for k in range(3):
                 add(f'r_precision_top{k + 1}', rp[k])
-            add('mm_dist', mm_dist(text[idx], p[idx]))
+            add('mm_dist', mm_dist(text[idx], p[idx], bs))
             if cfg['fid_reference'] == 'same_batches':
                 ref = gt[idx]
             else:  # the ground-truth loader: its own shuffle, full batches
@@ -185,7 +185,7 @@ class T2MMetric(BaseMetric):
                 rp_gt = r_precision(text[idx], gt[idx], 3, bs)
                 for k in range(3):
                     add(f'gt/r_precision_top{k + 1}', rp_gt[k])
-                add('gt/mm_dist', mm_dist(text[idx], gt[idx]))
+                add('gt/mm_dist', mm_dist(text[idx], gt[idx], bs))
                 add('gt/diversity', diversity(gt[idx], self._diversity_times(len(idx)), rng))
             mm_reps = cfg['mm_replications'] or reps
             if mm_feats is not None and rep < mm_reps:

@@ -100,6 +100,35 @@ def test_malformed_header(bad, message):
         parse_bvh(TOY.replace(bad, message), path='toy.bvh')
 
 
+@pytest.mark.parametrize('frame_time', ['1e-9', '0.0001', '2.5'])
+def test_implausible_frame_time_names_file_and_value(frame_time):
+    # Issue #17: "Frame Time: 1e-9" turned a 2,752-frame clip into one frame at 20 fps, silently.
+    with pytest.raises(ValueError, match=rf'toy\.bvh, line 18: Frame Time {float(frame_time):g} s .*outside'):
+        parse_bvh(TOY.replace('Frame Time: 0.5', f'Frame Time: {frame_time}'), path='toy.bvh')
+    # An explicit frame rate reads such a file (the header stays recorded) ...
+    b = parse_bvh(TOY.replace('Frame Time: 0.5', f'Frame Time: {frame_time}'), path='toy.bvh', fps=120)
+    assert b.fps == pytest.approx(120) and b.header_frame_time == float(frame_time)
+    # ... but not an implausible one.
+    with pytest.raises(ValueError, match=r'toy\.bvh: fps 1e\+06 is outside'):
+        b.with_fps(1e6)
+    assert parse_bvh(TOY.replace('Frame Time: 0.5', 'Frame Time: 0.001'), path='toy.bvh').fps == pytest.approx(1000)
+
+
+def test_implausible_frame_time_in_a_build_names_the_file(shared_data, tmp_path):
+    from motionkit.datasets.importers import build_cmu_bandai
+    text = (shared_data / 'cmu_mocap/bvh/02_01.bvh').read_text()
+    head, rest = text.split('Frame Time:', 1)
+    cmu = tmp_path / 'cmu'
+    (cmu / 'bvh').mkdir(parents=True)
+    (cmu / 'bvh' / '02_01.bvh').write_text(head + 'Frame Time: 1e-9\n' + rest.split('\n', 1)[1])
+    index = (shared_data / 'cmu_mocap/index.tsv').read_text().splitlines()
+    (cmu / 'index.tsv').write_text('\n'.join([index[0]] + [r for r in index[1:] if '\tbvh/02_01.bvh\t' in r]) + '\n')
+    with pytest.raises(ValueError, match=r'02_01\.bvh, line \d+: Frame Time 1e-09 s .*outside.*--fps-override'):
+        build_cmu_bandai(tmp_path / 'out', cmu_root=cmu, progress=False)
+    summary = build_cmu_bandai(tmp_path / 'out', cmu_root=cmu, progress=False, fps_overrides={'02_01.bvh': 120})
+    assert summary['written'] == ['cmu_02_01']
+
+
 def test_fps_override_keeps_header():
     b = parse_bvh(TOY, path='toy.bvh', fps=8)
     assert b.fps == pytest.approx(8) and b.header_fps == pytest.approx(2)

@@ -90,7 +90,8 @@ def test_writer_layout_resume_and_stats(tmp_path):
     j = np.load(tmp_path / 'new_joints/m2.npy')
     v = np.load(tmp_path / 'new_joint_vecs/m2.npy')
     assert j.shape == (32, 22, 3) and j.dtype == np.float32 and v.shape == (31, 263)
-    np.testing.assert_allclose(v, HumanML3DFeatures().encode(j.astype(np.float64)), atol=1e-5)
+    np.testing.assert_allclose(v, HumanML3DFeatures(root_angular_velocity='wrapped').encode(j.astype(np.float64)),
+                               atol=1e-5)
     assert load_caption_file(str(tmp_path / 'texts/m2.txt'))[0]['tokens'][:3] == ['a/DET', 'person/NOUN', 'walk/VERB']
     train = (tmp_path / 'train.txt').read_text().split()
     feats = np.concatenate([np.load(tmp_path / f'new_joint_vecs/{i}.npy') for i in train])
@@ -144,6 +145,10 @@ def test_cmu_bandai_build(cmu_bandai_dataset, shared_data):
     assert recs['cmu_amc_16_01_w00']['source_fps'] == pytest.approx(30.0, rel=1e-3)
     assert recs['cmu_amc_16_01_w00']['fps_source'] == 'header'
     assert sorted((out / 'all.txt').read_text().split()) == sorted(recs)
+    # The encoding is recorded in the build config and in every record (issue #17).
+    wrapped = dict(representation='HumanML3DFeatures', root_angular_velocity='wrapped')
+    assert json.loads((out / 'build_config.json').read_text())['feature_encoding'] == wrapped
+    assert all(r['feature_encoding'] == wrapped for r in recs.values())
 
 
 def test_cmu_bandai_dataset_loads(cmu_bandai_dataset):
@@ -152,6 +157,22 @@ def test_cmu_bandai_dataset_loads(cmu_bandai_dataset):
     ds = HumanML3DDataset(data_root=str(out), ann_file='all.txt', pipeline=[])
     ids = (out / 'all.txt').read_text().split()
     assert len(ds) == len(ids) == 11  # every window passes the loader's 40..196-frame filter
+    # The encoding the builder recorded reaches the dataset and every item (issue #17).
+    assert ds.metainfo['feature_encoding'] == 'wrapped' and ds.get_data_info(0)['feature_encoding'] == 'wrapped'
+
+
+def test_read_feature_encoding(shared_data, tmp_path):
+    from motionkit.datasets import read_feature_encoding
+    # HumanML3D as released has no record: the official encoding.
+    assert read_feature_encoding(str(shared_data / 'humanml3d_reference')) == 'official'
+    lines = [dict(id='a', feature_encoding=dict(root_angular_velocity='wrapped')),
+             dict(id='b', feature_encoding=dict(root_angular_velocity='official'))]
+    (tmp_path / 'manifest.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in lines))
+    with pytest.raises(ValueError, match=r"manifest.jsonl, line 2: motion 'b' was encoded with 'official'"):
+        read_feature_encoding(str(tmp_path))
+    (tmp_path / 'manifest.json').write_text(json.dumps(dict(feature_encoding=dict(root_angular_velocity='x'))))
+    with pytest.raises(ValueError, match=r"manifest.json: feature_encoding.root_angular_velocity must be one of"):
+        read_feature_encoding(str(tmp_path))
 
 
 def test_fps_override_and_resume(shared_data, tmp_path):
@@ -169,6 +190,22 @@ def test_fps_override_and_resume(shared_data, tmp_path):
         build_cmu_bandai(tmp_path, shared_data, fps_overrides={'nope.bvh': 120}, **kw)
 
 
+def test_cmu_bandai_build_of_a_clip_crossing_180_degrees(shared_data, tmp_path):
+    # CMU 05_06 (modern dance) turns past 180 degrees once: the stored features decode back to the
+    # stored joints; an official build of the same clip drifts by more than 0.1 m on average.
+    kw = dict(include=['bvh/05_06.bvh'], progress=False)
+    build_cmu_bandai(tmp_path / 'wrapped', shared_data, **kw)
+    build_cmu_bandai(tmp_path / 'official', shared_data, root_angular_velocity='official', **kw)
+    rep = HumanML3DFeatures()
+    for name, bound in (('wrapped', (0.0, 1e-4)), ('official', (0.1, 1.0))):
+        j = np.load(tmp_path / name / 'new_joints/cmu_05_06.npy')
+        v = np.load(tmp_path / name / 'new_joint_vecs/cmu_05_06.npy')
+        err = np.linalg.norm(rep.decode(v) + np.array([0, j[..., 1].min(), 0]) - j[:-1], axis=-1).mean()
+        assert bound[0] <= err < bound[1], (name, err)
+        rec = json.loads((tmp_path / name / 'manifest.jsonl').read_text())
+        assert rec['feature_encoding']['root_angular_velocity'] == name
+
+
 def test_cli_parses_overrides():
     import importlib.util
     from pathlib import Path
@@ -178,5 +215,35 @@ def test_cli_parses_overrides():
     spec.loader.exec_module(mod)
     args = mod.parse_args(['--cmu', 'c', '--out', 'o', '--fps-override', 'bvh_other/16_01.bvh=120'])
     assert args.fps_override == [('bvh_other/16_01.bvh', 120.0)]
+    assert args.root_angular_velocity == 'wrapped'
+    assert mod.parse_args(['--cmu', 'c', '--out', 'o', '--root-angular-velocity', 'official']
+                          ).root_angular_velocity == 'official'
     with pytest.raises(SystemExit):
         mod.parse_args(['--cmu', 'c', '--out', 'o', '--fps-override', 'x=abc'])
+
+
+def test_writer_encodes_wrapped_records_it_and_refuses_to_mix(tmp_path):
+    # Issue #17: a clip turning past 180 degrees is stored with the wrapped root angular velocity,
+    # every record says so, and its features decode back to its joints.
+    from tests.test_motion.test_humanml3d import circle_walk
+    joints = circle_walk(turns=1.25).astype(np.float32)
+    w = HumanML3DWriter(tmp_path)
+    rec = w.write('turn', joints, ['a person walks in a circle'], dict(source='synthetic'))
+    wrapped = dict(representation='HumanML3DFeatures', root_angular_velocity='wrapped')
+    assert rec['feature_encoding'] == wrapped
+    assert json.loads((tmp_path / 'manifest.jsonl').read_text())['feature_encoding'] == wrapped
+    v = np.load(tmp_path / 'new_joint_vecs/turn.npy')
+    official = HumanML3DFeatures().encode(joints.astype(np.float64))
+    assert (np.abs(v[:, 0] - official[:, 0]) > 1e-3).sum() == 1  # the one frame crossing 180 degrees
+    dec = HumanML3DFeatures().decode(v) + np.array([0, joints[..., 1].min(), 0])
+    assert np.linalg.norm(dec - joints[:-1], axis=-1).max() < 1e-4  # float32 storage, < 0.1 mm
+    # Resuming with the other encoding, or over records written before the entry existed (official),
+    # raises instead of mixing two kinds of features in one dataset.
+    with pytest.raises(ValueError, match=r"manifest.jsonl, line 1: motion 'turn' was written with.*wrapped.*official"):
+        HumanML3DWriter(tmp_path, HumanML3DFeatures())
+    old = tmp_path / 'old'
+    old.mkdir()
+    (old / 'manifest.jsonl').write_text(json.dumps(dict(id='m0', split='train')) + '\n')
+    with pytest.raises(ValueError, match=r"'m0' was written with.*'official'"):
+        HumanML3DWriter(old)
+    assert HumanML3DWriter(old, HumanML3DFeatures()).has('m0') is False  # same encoding: resumes

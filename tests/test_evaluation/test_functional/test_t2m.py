@@ -140,6 +140,25 @@ def test_mm_dist_naive_and_euclidean_matrix():
         mm_dist(t[:32], m[:32]))
 
 
+def test_mm_dist_and_r_precision_score_the_same_samples():
+    # Issue #17: with N = 70 (not a multiple of 32) both must score samples 0..63, the two full
+    # batches of 32 of the T2M loop (drop_last), by default.
+    t, m = _feats(70, 6, 1), _feats(70, 6, 2)
+    far = m.copy()
+    far[64:] += 1e3  # the remainder: far away, so scoring it would change both metrics a lot
+    with pytest.warns(UserWarning, match='last 6 of 70 samples'):
+        d = mm_dist(t, far)
+    assert d == pytest.approx(np.mean([naive_dist(a, b) for a, b in zip(t[:64], m[:64])]))
+    with pytest.warns(UserWarning, match='last 6 of 70 samples'):
+        rp = r_precision(t, far)
+    np.testing.assert_allclose(rp, naive_r_precision(t[:64], m[:64]))
+    # The trace of the per-batch distance matrices R-precision ranks is MM-Dist.
+    trace = sum(np.trace(euclidean_distance_matrix(t[a:a + 32], m[a:a + 32])) for a in (0, 32)) / 64
+    assert d == pytest.approx(trace)
+    # Scoring all samples stays possible, for both, explicitly.
+    assert mm_dist(t, m, batch_size=None) == pytest.approx(np.mean([naive_dist(a, b) for a, b in zip(t, m)]))
+
+
 def test_mean_confidence_interval_hand_computed():
     mean, ci = mean_confidence_interval([1.0, 2.0, 3.0, 4.0])
     assert mean == 2.5
