@@ -16,7 +16,6 @@ exist. The payloads are the ones a reviewer ran against the old loader, which al
 - ``legacy_nested``: the payload in torch's legacy (non-zip) container of nested pickles.
 """
 import importlib.util
-import io
 import json
 import os
 import pickle
@@ -31,6 +30,7 @@ import torch
 
 from motionkit.utils import CheckpointSecurityError, safe_load, safe_pickle_load
 from tests.conftest import REPO_ROOT
+from tests.test_tools.test_cigtime_operator_accuracy import _tool as _operator_tool
 
 OLD_CHECKPOINT = REPO_ROOT / 'tests' / 'data' / 'checkpoints' / 'root_direction_toy_iter_20_c9c7a44.pth'
 TOY_PLUGIN = REPO_ROOT / 'docs' / 'examples' / 'custom_plugin'
@@ -333,14 +333,6 @@ def test_schemes_without_a_hash_check_are_refused(scheme):
     register_all_modules(init_default_scope=False)
     with pytest.raises(RuntimeError, match='motionkit does not load'):
         CheckpointLoader.load_checkpoint(scheme, map_location='cpu')
-
-
-def _operator_tool():
-    spec = importlib.util.spec_from_file_location(
-        'cigtime_operator_accuracy', REPO_ROOT / 'tools' / 'analysis_tools' / 'cigtime_operator_accuracy.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_prediction_pickles_are_read_without_running_code(tmp_path):
