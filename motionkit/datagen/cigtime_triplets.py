@@ -24,7 +24,6 @@ import json
 import os
 import os.path as osp
 import re
-import shutil
 import string
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -32,8 +31,8 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from motionkit.motion.humanml3d import ROOT_ANGULAR_VELOCITIES, HumanML3DFeatures, feature_encoding_from_metadata
-from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
-from motionkit.utils.io import file_sha256
+from motionkit.utils.io import atomic_save_npy, atomic_write_bytes, file_sha256
+from motionkit.utils.resumable_build import ResumableBuild
 
 __all__ = ['build_cigtime_triplets', 'cigtime_triplets_config', 'blend_features',
            'load_instruction_file', 'request_llm_paraphrases', 'parse_paraphrases',
@@ -497,23 +496,15 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     cfg = cigtime_triplets_config(num_motions, seed, editor, editor_checkpoint, instruction_source,
                                   instruction_file, client, per_source, num_paraphrases, root_angular_velocity)
     out = Path(out_dir)
-    manifest_path = out / 'manifest.json'
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if old.get('config') != cfg:
-            raise FileExistsError(f'{out}: holds finished CigTime triplets built with another config '
-                                  f'({old.get("config")}); use another --out or delete the folder')
+    build = ResumableBuild(out, cfg, 'CigTime triplet build')
+    if build.finished():
         return out
-    partial = out / '.partial'
-    cfg_file = partial / 'config.json'
-    if cfg_file.exists() and json.loads(cfg_file.read_text()) != cfg:
-        raise FileExistsError(f'{out}: holds an unfinished build with another config '
-                              f'({json.loads(cfg_file.read_text())}); delete {partial} to start over')
+    build.check_unfinished()
+    partial = build.partial
     source_root = ensure_synthmotion(num_motions, seed, cache_dir=synthmotion_cache_dir, progress=progress,
                                      root_angular_velocity=root_angular_velocity)
     source_cfg = synthmotion_config(num_motions, seed, root_angular_velocity=root_angular_velocity)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(cfg_file, _dumps(cfg).encode())
+    build.start()
 
     from motionkit.synthmotion import SynthMotionExactEditor
     # each source is visited once: a small cache is enough
@@ -545,24 +536,8 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     if len(builder.ids) != num_motions:
         raise RuntimeError(f'{source_root}: programs.jsonl lists {len(builder.ids)} motions, expected '
                            f'{num_motions}')
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
-    bar = tqdm(total=num_motions, desc='CigTime triplets', disable=not progress) if tqdm else None
-    for i in range(num_motions):
-        rec_path = partial / 'items' / f'{i:06d}.json'
-        if not rec_path.exists():
-            records = builder.build_source(i)
-            atomic_write_bytes(rec_path, _dumps(records).encode())
-        if bar:
-            bar.update(1)
-    if bar:
-        bar.close()
-
-    triplets = []
-    for i in range(num_motions):
-        triplets.extend(json.loads((partial / 'items' / f'{i:06d}.json').read_text()))
+    triplets = [t for records in build.items('items', num_motions, builder.build_source, progress,
+                                             'CigTime triplets') for t in records]
     atomic_write_bytes(out / 'triplets.jsonl', ''.join(_dumps(t) + '\n' for t in triplets).encode())
     for name in ('Mean.npy', 'Std.npy'):
         atomic_save_npy(out / name, np.load(source_root / name))
@@ -570,7 +545,7 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
     counts['sources_without_triplet'] = num_motions - len({t['source_id'] for t in triplets})
     source_manifest = json.loads((source_root / 'manifest.json').read_text())
     manifest = dict(
-        name='CigTimeTriplets', version=CIGTIME_TRIPLETS_VERSION, config=cfg, counts=counts,
+        name='CigTimeTriplets', version=CIGTIME_TRIPLETS_VERSION, counts=counts,
         feature_encoding=builder.rep.encoding_record(),
         provenance=dict(
             source=dict(type='SynthMotion', path=str(Path(source_root).resolve()), config=source_cfg,
@@ -579,6 +554,5 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
             editor=editor_prov, instructions=instr_prov),
         note='Corrective triplets (CigTime, Fang et al. 2024) over SynthMotion, a procedurally generated '
              'motion dataset; see docs/cigtime_data.md.')
-    atomic_write_bytes(manifest_path, (json.dumps(manifest, sort_keys=True, indent=1) + '\n').encode())
-    shutil.rmtree(partial, ignore_errors=True)
+    build.finish(manifest)
     return out

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ from motionkit.motion.humanml3d import ROOT_ANGULAR_VELOCITIES, HumanML3DFeature
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes
 
 from motionkit.utils.paths import cache_dir
+from motionkit.utils.resumable_build import ResumableBuild
 from .learner_expert import make_feedback_pair, to_coco17
 from .program import ClassDistribution, rng_for, sample_motion
 from .triplets import make_triplet
@@ -148,35 +148,14 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
     same config) is left untouched; one with another config raises."""
     cfg = synthmotion_config(num_motions, seed, **options)
     out = Path(out_dir)
-    manifest = out / 'manifest.json'
-    if manifest.exists():
-        old = json.loads(manifest.read_text())
-        if old.get('config') != cfg:
-            raise FileExistsError(f'{out}: holds a finished SynthMotion build with another config '
-                                  f'({old.get("config")}); use another --out or delete it')
+    build = ResumableBuild(out, cfg, 'SynthMotion build')
+    if build.finished():
         return out
-    out.mkdir(parents=True, exist_ok=True)
-    partial = out / '.partial'
-    cfg_file = partial / 'config.json'
-    if cfg_file.exists() and json.loads(cfg_file.read_text()) != cfg:
-        raise FileExistsError(f'{out}: holds an unfinished build with another config; delete {partial} '
-                              'to start over')
-    atomic_write_bytes(cfg_file, _dumps(cfg).encode())
+    build.start()
     rep = synthmotion_encoder(cfg)
     dist = ClassDistribution(cfg['class_distribution'], cfg['imbalance_ratio'])
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
-    total = cfg['num_motions'] + cfg['num_feedback']
-    bar = tqdm(total=total, desc='SynthMotion', disable=not progress) if tqdm else None
 
-    for i in range(cfg['num_motions']):
-        rec_path = partial / 'motions' / f'{i:06d}.json'
-        if rec_path.exists():
-            if bar:
-                bar.update(1)
-            continue
+    def make_motion(i: int) -> dict:
         item = sample_motion(cfg['seed'], i, dist, cfg['max_events'], cfg['noise_amplitude'])
         mid = item.motion_id
         _write_motion(out, mid, item.motion.joints, rep)
@@ -192,22 +171,15 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
                 tdir = out / 'synthmotion' / 'triplets'
                 atomic_save_npy(tdir / 'joints' / f'{tid}.npy', target.joints)
                 atomic_save_npy(tdir / 'vecs' / f'{tid}.npy',
-                            np.asarray(rep.encode(target.joints), dtype=np.float32))
+                                np.asarray(rep.encode(target.joints), dtype=np.float32))
                 trip = dict(id=tid, split=record['split'], source_joints=f'new_joints/{mid}.npy',
                             source_vecs=f'new_joint_vecs/{mid}.npy',
                             target_joints=f'synthmotion/triplets/joints/{tid}.npy',
                             target_vecs=f'synthmotion/triplets/vecs/{tid}.npy',
                             source_captions=[c.split('#')[0] for c in item.captions], **trec)
-        atomic_write_bytes(rec_path, _dumps(dict(motion=record, triplet=trip)).encode())
-        if bar:
-            bar.update(1)
+        return dict(motion=record, triplet=trip)
 
-    for k in range(cfg['num_feedback']):
-        rec_path = partial / 'feedback' / f'{k:06d}.json'
-        if rec_path.exists():
-            if bar:
-                bar.update(1)
-            continue
+    def make_feedback(k: int) -> dict:
         rec, motions = make_feedback_pair(cfg['seed'], k)
         fid = f'F{k:06d}'
         files = {}
@@ -221,26 +193,18 @@ def build_synthmotion(out_dir: str | os.PathLike, num_motions: int, seed: int = 
                 vp = f'synthmotion/feedback/{fid}_{role}.mp4'
                 _render(out / vp, m.joints, f'{rec["activity"]} ({role})')
                 files[role]['video'] = vp
-        rec = dict(id=fid, split=_split_of(cfg['seed'], 10 ** 7 + k), files=files, **rec)
-        atomic_write_bytes(rec_path, _dumps(rec).encode())
-        if bar:
-            bar.update(1)
-    if bar:
-        bar.close()
-    _finish(out, cfg, dist)
+        return dict(id=fid, split=_split_of(cfg['seed'], 10 ** 7 + k), files=files, **rec)
+
+    records = build.items('motions', cfg['num_motions'], make_motion, progress, 'SynthMotion')
+    feedback = build.items('feedback', cfg['num_feedback'], make_feedback, progress, 'SynthMotion feedback')
+    _finish(build, records, feedback, dist)
     return out
 
 
-def _finish(out: Path, cfg: dict, dist: ClassDistribution) -> None:
-    partial = out / '.partial'
-    motions, triplets, feedback = [], [], []
-    for i in range(cfg['num_motions']):
-        r = json.loads((partial / 'motions' / f'{i:06d}.json').read_text())
-        motions.append(r['motion'])
-        if r['triplet'] is not None:
-            triplets.append(r['triplet'])
-    for k in range(cfg['num_feedback']):
-        feedback.append(json.loads((partial / 'feedback' / f'{k:06d}.json').read_text()))
+def _finish(build: ResumableBuild, records: list, feedback: list, dist: ClassDistribution) -> None:
+    out, cfg = build.out, build.config
+    motions = [r['motion'] for r in records]
+    triplets = [r['triplet'] for r in records if r['triplet'] is not None]
     splits = {s: [m['id'] for m in motions if m['split'] == s] for s in ('train', 'val', 'test')}
     splits['train_val'] = splits['train'] + splits['val']
     splits['all'] = [m['id'] for m in motions]
@@ -267,14 +231,13 @@ def _finish(out: Path, cfg: dict, dist: ClassDistribution) -> None:
                                                    classes=classes)).encode())
     atomic_write_bytes(sm / 'triplets.jsonl', ''.join(_dumps(t) + '\n' for t in triplets).encode())
     atomic_write_bytes(sm / 'feedback.jsonl', ''.join(_dumps(f) + '\n' for f in feedback).encode())
-    manifest = dict(name='SynthMotion', synthetic=True, config=cfg, config_hash=config_hash(cfg),
+    manifest = dict(name='SynthMotion', synthetic=True, config_hash=config_hash(cfg),
                     feature_encoding=synthmotion_encoder(cfg).encoding_record(),
                     counts=dict(motions=len(motions), triplets=len(triplets), feedback=len(feedback),
                                 **{s: len(v) for s, v in splits.items()}),
                     note='Procedurally generated motions (motionkit.synthmotion); not human '
                          'capture data. See docs/synthmotion.md.')
-    atomic_write_bytes(out / 'manifest.json', (json.dumps(manifest, sort_keys=True, indent=1) + '\n').encode())
-    shutil.rmtree(partial, ignore_errors=True)
+    build.finish(manifest)
 
 
 def ensure_synthmotion(num_motions: int, seed: int = 0, cache_dir: str | os.PathLike | None = None,
