@@ -39,6 +39,7 @@ from motionkit.utils.owned_model import build_owned_model  # noqa: E402
 from motionkit.evaluation.metrics.instruction_reconstruction_metric import \
     common_length_mpjpe  # noqa: E402
 from motionkit.motion import body_part_joints  # noqa: E402
+from motionkit.structures import EditRequest  # noqa: E402
 
 
 def load_triplets(root: Path, split: str, num: int) -> list:
@@ -49,11 +50,12 @@ def load_triplets(root: Path, split: str, num: int) -> list:
     return rows[:num]
 
 
-def sources_of(root: Path, rows: list) -> list:
-    return [dict(motion=np.load(root / r['source_vecs']), joints=np.load(root / r['source_joints']),
-                 body_part=r['body_part'], edited_joints=r['edited_joints'], source_id=r['source_id'],
-                 source_captions=r.get('source_captions') or [],
-                 data_root=str(root)) for r in rows]
+def requests_of(root: Path, rows: list) -> list:
+    """One :class:`EditRequest` per triplet, with its ground-truth instruction."""
+    return [EditRequest(r['instruction'], source_id=r['source_id'], motion=np.load(root / r['source_vecs']),
+                        joints=np.load(root / r['source_joints']), body_part=r['body_part'],
+                        edited_joints=r['edited_joints'], source_captions=r.get('source_captions') or (),
+                        data_root=str(root)) for r in rows]
 
 
 def by_edit(edited: list, rows: list, root: Path, srcs: list) -> dict:
@@ -63,7 +65,7 @@ def by_edit(edited: list, rows: list, root: Path, srcs: list) -> dict:
     for out, r, src in zip(edited, rows, srcs):
         tgt = np.load(root / r['target_joints'])
         acc.setdefault((r['body_part'], r.get('edit', '?')), []).append(
-            (common_length_mpjpe(src['joints'], tgt), common_length_mpjpe(out, tgt)))
+            (common_length_mpjpe(src.joints, tgt), common_length_mpjpe(out, tgt)))
     return {k: (len(v), *np.mean(v, axis=0).tolist()) for k, v in acc.items()}
 
 
@@ -74,7 +76,7 @@ def score(edited: list, rows: list, root: Path, srcs: list) -> dict:
         joints = body_part_joints('t2m22', r['body_part'])
         rec = per_part.setdefault(r['body_part'], {k: [] for k in (
             'src_part', 'edit_part', 'src_part_rel', 'edit_part_rel', 'src_all', 'edit_all')})
-        for name, motion in (('src', src['joints']), ('edit', out)):
+        for name, motion in (('src', src.joints), ('edit', out)):
             rel_m = motion - motion[:, :1]
             rel_t = tgt - tgt[:, :1]
             rec[f'{name}_part'].append(common_length_mpjpe(motion[:, joints], tgt[:, joints]))
@@ -84,11 +86,11 @@ def score(edited: list, rows: list, root: Path, srcs: list) -> dict:
             for part, rec in per_part.items()}
 
 
-def edit_all(editor, srcs: list, texts: list, batch: int, seed: int) -> list:
+def edit_all(editor, srcs: list, batch: int, seed: int) -> list:
     out = []
     for start in range(0, len(srcs), batch):
         torch.manual_seed(seed + start)
-        out += editor.edit_instructions(srcs[start:start + batch], texts[start:start + batch])
+        out += editor.edit_instructions(srcs[start:start + batch])
     return out
 
 
@@ -113,12 +115,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     root = Path(args.triplets)
     rows = load_triplets(root, args.split, args.num)
-    srcs = sources_of(root, rows)
-    texts = [r['instruction'] for r in rows]
+    srcs = requests_of(root, rows)
 
     results = {}
     exact = build_owned_model(dict(type='SynthMotionExactEditor'), None, 'bench')
-    results['exact editor'] = score(exact.edit_instructions(srcs, texts), rows, root, srcs)
+    results['exact editor'] = score(exact.edit_instructions(srcs), rows, root, srcs)
     ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
     mdm = build_owned_model(args.config, ckpt, 'bench', 'edit_instructions')
     # the diffusion editors whose sampling the flags set (each part's editor behind a router)
@@ -132,7 +133,7 @@ def main() -> None:
             m.edit_strength = strength
         start = time.time()
         with torch.no_grad():
-            edited = edit_all(mdm, srcs, texts, args.batch_size, args.seed)
+            edited = edit_all(mdm, srcs, args.batch_size, args.seed)
         seconds[strength] = time.time() - start
         results[f'MDM strength {strength:g}'] = score(edited, rows, root, srcs)
         if args.by_edit:

@@ -10,7 +10,7 @@ builder does the same over the motions of a SynthMotion build:
    ``make_triplet``), from a jsonl file, or from operator paraphrases written by an LLM;
 2. edit the source with the editor: SynthMotion's exact operator (``editor='synthmotion'``) or a
    registered model editor (MDM / PriorMDM config + checkpoint) through its
-   ``edit_instructions(sources, instructions)``;
+   ``edit_instructions(requests)`` over :class:`~motionkit.structures.EditRequest`;
 3. model edits are blended with eq. 5 on the 263-D features (the exact editor keeps the untouched
    joints by construction and is stored as is);
 4. save per triplet (layout in ``docs/cigtime_data.md``) with provenance; ``manifest.json`` last.
@@ -31,6 +31,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from motionkit.motion.humanml3d import ROOT_ANGULAR_VELOCITIES, HumanML3DFeatures, feature_encoding_from_metadata
+from motionkit.structures.edit_request import EditRequest
 from motionkit.utils.io import atomic_save_npy, atomic_write_bytes, file_sha256
 from motionkit.utils.resumable_build import ResumableBuild
 
@@ -209,7 +210,7 @@ def _build_editor(editor, editor_checkpoint: Optional[str]):
     with DefaultScope.overwrite_default_scope('motionkit'):
         model = MODELS.build(model_cfg)
     if not hasattr(model, 'edit_instructions'):
-        raise TypeError(f'editor {type(model).__name__} has no edit_instructions(sources, instructions)')
+        raise TypeError(f'editor {type(model).__name__} is not an InstructionEditor (no edit_instructions(requests))')
     sha = None
     if editor_checkpoint:
         from motionkit.utils import safe_load
@@ -398,10 +399,11 @@ class _Builder:
         if self.is_exact:
             edited = [c['intended'].joints for c in choices]
         else:
-            sources = [dict(motion=src_feats, joints=src_joints, body_part=c['body_part'],
-                            edited_joints=c['edited_joints'], source_id=source_id,
-                            data_root=str(self.source_root)) for c in choices]
-            edited = self.editor.edit_instructions(sources, [c['instructions'][0] for c in choices])
+            requests = [EditRequest(instruction=c['instructions'][0], source_id=source_id, motion=src_feats,
+                                    joints=src_joints, body_part=c['body_part'],
+                                    edited_joints=c['edited_joints'], data_root=str(self.source_root))
+                        for c in choices]
+            edited = self.editor.edit_instructions(requests)
             if len(edited) != len(choices):
                 raise RuntimeError(f'editor {type(self.editor).__name__} returned {len(edited)} motions '
                                    f'for {len(choices)} instructions')

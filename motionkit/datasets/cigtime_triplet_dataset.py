@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os.path as osp
-import re
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -28,6 +27,7 @@ from mmengine.dataset import BaseDataset
 
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import DATASETS
+from motionkit.structures.edit_request import format_edit_text
 
 __all__ = ['CigTimeTripletDataset', 'read_triplet_manifest', 'TRIPLET_SPLITS']
 
@@ -72,16 +72,6 @@ def _npy_shape(path: str) -> tuple:
         raise FileNotFoundError(f'CigTime triplets: file not found: {path}') from None
     except ValueError as err:
         raise ValueError(f'CigTime triplets: cannot read {path}: {err}') from err
-
-
-def format_edit_text(template: str, instruction: str, source_caption: str = '') -> str:
-    """An editor's text from ``template`` (``{instruction}``, ``{source_caption}``): the caption
-    ends with a full stop, sentences are separated by one space (config overrides on the command
-    line lose the spaces of a template)."""
-    caption = source_caption.strip().rstrip('.')
-    text = template.format(instruction=instruction.strip(),
-                           source_caption=caption + '.' if caption else '')
-    return ' '.join(re.sub(r'([.!?;])(?=[^\s.!?;])', r'\1 ', text).split())
 
 
 @DATASETS.register_module()

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from motionkit.registry import MODELS
+from motionkit.structures.edit_request import EditRequest
 from .build import ensure_synthmotion
 from .edits import applicable_edits
 from .program import ClassDistribution, sample_motion
@@ -101,9 +102,9 @@ class _Build:
 class SynthMotionExactEditor(torch.nn.Module):
     """Apply the SynthMotion edit operator an instruction names (exact, deterministic).
 
-    ``edit_instructions(sources, instructions)`` follows the editor protocol of the CigTime
-    reconstruction metric: ``sources[i]`` is a dict with ``source_id`` (a SynthMotion motion id),
-    ``joints`` ``(T, 22, 3)`` and ``data_root`` (the triplet folder or the SynthMotion build);
+    ``edit_instructions(requests)`` implements :class:`~motionkit.structures.InstructionEditor`:
+    each :class:`~motionkit.structures.EditRequest` names a ``source_id`` (a SynthMotion motion id),
+    its ``joints`` ``(T, 22, 3)`` and ``data_root`` (the triplet folder or the SynthMotion build);
     the result is the list of edited joints ``(T_i', 22, 3)`` float32.
 
     Matching (per source, over the operators applicable to its program and every concrete
@@ -235,32 +236,28 @@ class SynthMotionExactEditor(torch.nn.Module):
         return dict(target=realized[0], operator=operator, event=k, proposal=proposal,
                     edited_joints=realized[1])
 
-    def edit_instructions(self, sources: List[dict], instructions: List[str]) -> List[np.ndarray]:
-        """Edit each source by its instruction (editor protocol of the reconstruction metric).
+    def edit_instructions(self, requests: Sequence[EditRequest]) -> List[np.ndarray]:
+        """Edit each source by its instruction (:class:`InstructionEditor`).
 
         Args:
-            sources: dicts with ``source_id``, ``joints`` ``(T, 22, 3)`` (returned unchanged when
-                nothing matches) and optionally ``data_root``.
-            instructions: one text per source.
+            requests: :class:`EditRequest` with ``source_id``, ``joints`` ``(T, 22, 3)``
+                (returned unchanged when nothing matches; read from the build when absent) and
+                optionally ``data_root``.
 
         Returns:
-            ``(T_i', 22, 3)`` float32 joints per source.
+            ``(T_i', 22, 3)`` float32 joints per request.
         """
-        if len(sources) != len(instructions):
-            raise ValueError(f'SynthMotionExactEditor: {len(sources)} sources but {len(instructions)} '
-                             'instructions')
         out = []
-        for i, (src, text) in enumerate(zip(sources, instructions)):
-            if 'source_id' not in src:
-                raise KeyError(f'SynthMotionExactEditor: source {i} has no source_id (keys '
-                               f'{sorted(src)})')
-            result = self.edit_one(src['source_id'], text, src.get('data_root'))
+        for i, req in enumerate(requests):
+            if not req.source_id:
+                raise KeyError(f'SynthMotionExactEditor: request {i} has no source_id')
+            result = self.edit_one(req.source_id, req.instruction, req.data_root)
             self._stats['total'] += 1
             if result is None:
                 self._stats['unmatched'] += 1
-                joints = src.get('joints')
+                joints = req.joints
                 if joints is None:
-                    joints = self.source_item(src['source_id'], src.get('data_root'))[0].motion.joints
+                    joints = self.source_item(req.source_id, req.data_root)[0].motion.joints
                 out.append(np.asarray(joints, dtype=np.float32).copy())
             else:
                 self._stats['matched'] += 1

@@ -7,6 +7,7 @@ import pytest
 
 from motionkit.datagen import build_cigtime_triplets
 from motionkit.datagen.cigtime_triplets import blend_features, parse_paraphrases
+from motionkit.structures import EditRequest
 from motionkit.synthmotion import SynthMotionExactEditor
 
 N = 40
@@ -62,8 +63,8 @@ def test_layout_and_dataset(full_build):
     editor = SynthMotionExactEditor()
     r = next(r for r in recs if r['edit'] in ('squat_deeper', 'kick_higher', 'wave_higher', 'remove_event',
                                               'bow_deeper', 'jump_more_times') or r['body_part'] == 'upper_body')
-    out = editor.edit_instructions([dict(source_id=r['source_id'], data_root=str(full_build))],
-                                   [r['instruction']])[0]
+    out = editor.edit_instructions([EditRequest(r['instruction'], source_id=r['source_id'],
+                                                data_root=str(full_build))])[0]
     assert editor.match_stats()['matched'] == 1 and out.shape[1:] == (22, 3)
     init_default_scope('motionkit')
     ds = DATASETS.build(dict(type='CigTimeTripletDataset', data_root=str(full_build), split='train'))
@@ -132,11 +133,11 @@ class ToyEditor:
     def __init__(self):
         self.calls = 0
 
-    def edit_instructions(self, sources, instructions):
-        self.calls += len(sources)
+    def edit_instructions(self, requests):
+        self.calls += len(requests)
         shift = np.array([0.05, 0.1, 0.0], np.float32)
-        return [s['joints'] + shift * np.linspace(0, 1, len(s['joints']), dtype=np.float32)[:, None, None]
-                for s in sources]
+        return [r.joints + shift * np.linspace(0, 1, len(r.joints), dtype=np.float32)[:, None, None]
+                for r in requests]
 
 
 def test_eq5_blend_with_toy_editor(tmp_path, sm_cache):

@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from motionkit.structures import EditRequest
 from motionkit.synthmotion import SynthMotionExactEditor
 from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction, token_f1
 
@@ -40,8 +41,8 @@ def test_ground_truth_instruction_reproduces_target(synth_root):
             # deterministic operators whose instruction names a single edit of this program
             if tr['edit'] == 'add_event' or len(exact) != 1:
                 continue
-            out = editor.edit_instructions([dict(source_id=tr['source_id'], data_root=str(synth_root))],
-                                           [text])[0]
+            out = editor.edit_instructions([EditRequest(text, source_id=tr['source_id'],
+                                                        data_root=str(synth_root))])[0]
             assert out.dtype == np.float32 and out.shape == gt.shape, (tr['id'], text)
             assert np.abs(out - gt).max() <= 1e-5, (tr['id'], text)
             checked += 1
@@ -58,7 +59,7 @@ def test_fuzzy_match_and_gibberish(synth_root):
     source = np.load(synth_root / tr['source_joints'])
     noisy = 'Please, ' + tr['instructions'][0].upper() + '!!'
     texts = [noisy, 'purple elephants sing opera loudly']
-    out = editor.edit_instructions([dict(source_id=tr['source_id'], joints=source)] * 2, texts)
+    out = editor.edit_instructions([EditRequest(t, source_id=tr['source_id'], joints=source) for t in texts])
     assert np.abs(out[0] - gt).max() <= 1e-5
     np.testing.assert_array_equal(out[1], source)  # no match: the source unchanged
     assert editor.match_stats() == dict(matched=1, unmatched=1, total=2)
@@ -73,13 +74,13 @@ def test_finds_build_through_triplet_manifest(synth_root, tmp_path):
         name='CigTimeTriplets', provenance=dict(source=dict(type='SynthMotion', path=str(synth_root))))))
     tr = _triplets(synth_root)[0]
     editor = SynthMotionExactEditor()
-    out = editor.edit_instructions([dict(source_id=tr['source_id'], data_root=str(folder))],
-                                   [tr['instructions'][0]])[0]
+    out = editor.edit_instructions([EditRequest(tr['instructions'][0], source_id=tr['source_id'],
+                                                data_root=str(folder))])[0]
     assert out.shape[1:] == (22, 3)
     with pytest.raises(KeyError, match='S999999'):
-        editor.edit_instructions([dict(source_id='S999999', data_root=str(folder))], ['squat deeper'])
+        editor.edit_instructions([EditRequest('squat deeper', source_id='S999999', data_root=str(folder))])
     with pytest.raises(FileNotFoundError, match='synthmotion_root'):
-        editor.edit_instructions([dict(source_id='S000000', data_root=str(tmp_path))], ['squat deeper'])
+        editor.edit_instructions([EditRequest('squat deeper', source_id='S000000', data_root=str(tmp_path))])
 
 
 def test_builds_without_arguments():
@@ -90,4 +91,4 @@ def test_builds_without_arguments():
     editor = MODELS.build(dict(type='SynthMotionExactEditor'))
     assert editor.exact and editor.match_stats() == dict(matched=0, unmatched=0, total=0)
     with pytest.raises(ValueError, match='data_root'):
-        editor.edit_instructions([dict(source_id='S000000')], ['squat deeper'])
+        editor.edit_instructions([EditRequest('squat deeper', source_id='S000000')])

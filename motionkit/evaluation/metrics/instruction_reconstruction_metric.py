@@ -5,8 +5,9 @@ instruction through a motion editor, and the edited motion is compared with the 
 (MPJPE; the paper's reconstruction FID is not computed yet). A good instruction reproduces the
 target; the "do nothing" reference is the error of the unedited source.
 
-The editor is any object with ``edit_instructions(sources, instructions) -> list[(T, J, 3)]`` (see
-:class:`~motionkit.models.editors.SynthMotionExactEditor` and :meth:`MDM.edit_instructions`).
+The editor is any :class:`~motionkit.structures.InstructionEditor`,
+``edit_instructions(requests) -> list[(T, J, 3)]`` over :class:`~motionkit.structures.EditRequest` (see
+:class:`~motionkit.synthmotion.SynthMotionExactEditor` and :meth:`MDM.edit_instructions`).
 Like generative metrics that own their feature network (FID's Inception), this metric builds and
 owns its editor.
 """
@@ -20,6 +21,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from motionkit.registry import METRICS
+from motionkit.structures.edit_request import EditRequest
 from motionkit.utils.owned_model import build_owned_model
 from ..functional import mpjpe
 from ._fields import get_field, to_numpy
@@ -94,59 +96,56 @@ class InstructionReconstructionMetric(BaseMetric):
                                              'InstructionReconstructionMetric', 'edit_instructions')
         return self._editor
 
-    @staticmethod
-    def _source_dict(sample, raw_source) -> dict:
+    def _request(self, sample, raw_source) -> EditRequest:
+        """The edit the sample asks for: its source and the instruction under ``instruction_key``
+        (the body part comes from the triplet)."""
         meta = sample.metainfo if hasattr(sample, 'metainfo') else sample
-        src_joints = get_field(sample, 'gt_source_joints', 'InstructionReconstructionMetric')
-        return dict(motion=None if raw_source is None else to_numpy(raw_source, 'source'),
-                    joints=to_numpy(src_joints, 'gt_source_joints').astype(np.float32),
-                    body_part=get_field(sample, 'body_part', 'InstructionReconstructionMetric'),
-                    edited_joints=list(get_field(sample, 'edited_joints', 'InstructionReconstructionMetric',
-                                                 required=False) or []),
-                    source_id=get_field(sample, 'source_id', 'InstructionReconstructionMetric'),
-                    source_captions=list(get_field(sample, 'gt_source_captions',
-                                                   'InstructionReconstructionMetric',
-                                                   required=False) or []),
-                    data_root=meta.get('data_root') if hasattr(meta, 'get') else None,
-                    source_motion_path=meta.get('source_motion_path') if hasattr(meta, 'get') else None)
+        name = 'InstructionReconstructionMetric'
+        text = get_field(sample, self.instruction_key, name)
+        if not isinstance(text, str):
+            raise TypeError(f'{name}: {self.instruction_key} must be a str, got {type(text).__name__}')
+        motion = None if raw_source is None else to_numpy(raw_source, 'source')
+        motion_path = meta.get('source_motion_path') if hasattr(meta, 'get') else None
+        if motion is None and motion_path:
+            motion = np.load(motion_path).astype(np.float32)
+        return EditRequest(
+            instruction=text,
+            source_id=get_field(sample, 'source_id', name),
+            motion=motion,
+            joints=to_numpy(get_field(sample, 'gt_source_joints', name), 'gt_source_joints').astype(np.float32),
+            body_part=get_field(sample, 'body_part', name),
+            edited_joints=tuple(get_field(sample, 'edited_joints', name, required=False) or ()),
+            source_captions=tuple(get_field(sample, 'gt_source_captions', name, required=False) or ()),
+            data_root=meta.get('data_root') if hasattr(meta, 'get') else None)
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         raw = None
         if isinstance(data_batch, dict) and isinstance(data_batch.get('inputs'), dict):
             raw = data_batch['inputs'].get('source')
-        sources, instructions, targets = [], [], []
+        requests, targets = [], []
         for i, sample in enumerate(data_samples):
-            raw_i = raw[i] if isinstance(raw, (list, tuple)) else None
-            src = self._source_dict(sample, raw_i)
-            if self.body_parts is not None and src['body_part'] not in self.body_parts:
+            if self.body_parts is not None and get_field(
+                    sample, 'body_part', 'InstructionReconstructionMetric') not in self.body_parts:
                 continue
-            if src['motion'] is None and src['source_motion_path']:
-                src['motion'] = np.load(src['source_motion_path']).astype(np.float32)
-            text = get_field(sample, self.instruction_key, 'InstructionReconstructionMetric')
-            if not isinstance(text, str):
-                raise TypeError(f'InstructionReconstructionMetric: {self.instruction_key} must be a str, got '
-                                f'{type(text).__name__}')
-            tgt = to_numpy(get_field(sample, 'gt_target_joints', 'InstructionReconstructionMetric'),
-                           'gt_target_joints')
-            sources.append(src)
-            instructions.append(text)
-            targets.append(tgt)
-        for start in range(0, len(sources), self.batch_size):
+            requests.append(self._request(sample, raw[i] if isinstance(raw, (list, tuple)) else None))
+            targets.append(to_numpy(get_field(sample, 'gt_target_joints', 'InstructionReconstructionMetric'),
+                                    'gt_target_joints'))
+        for start in range(0, len(requests), self.batch_size):
             chunk = slice(start, start + self.batch_size)
             torch.manual_seed(self.seed + start)
             with torch.no_grad():
-                edited = self.editor.edit_instructions(sources[chunk], instructions[chunk])
-            if len(edited) != len(sources[chunk]):
+                edited = self.editor.edit_instructions(requests[chunk])
+            if len(edited) != len(requests[chunk]):
                 raise RuntimeError(f'InstructionReconstructionMetric: the editor returned {len(edited)} '
-                                   f'motions for {len(sources[chunk])} sources')
-            for src, out, tgt in zip(sources[chunk], edited, targets[chunk]):
+                                   f'motions for {len(requests[chunk])} requests')
+            for req, out, tgt in zip(requests[chunk], edited, targets[chunk]):
                 out = np.asarray(out, dtype=np.float32)
                 if not np.isfinite(out).all():
                     raise ValueError(f'InstructionReconstructionMetric: the editor returned non-finite '
-                                     f'joints for source {src["source_id"]!r}')
+                                     f'joints for source {req.source_id!r}')
                 self.results.append(dict(
                     mpjpe=common_length_mpjpe(out, tgt, self.root_index),
-                    mpjpe_source=common_length_mpjpe(src['joints'], tgt, self.root_index)))
+                    mpjpe_source=common_length_mpjpe(req.joints, tgt, self.root_index)))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:

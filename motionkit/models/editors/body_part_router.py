@@ -13,6 +13,7 @@ from typing import Dict, Optional, Sequence, Union
 import torch
 
 from motionkit.registry import MODELS
+from motionkit.structures.edit_request import EditRequest
 from motionkit.utils.owned_model import build_owned_model
 
 __all__ = ['BodyPartEditorRouter']
@@ -56,25 +57,19 @@ class BodyPartEditorRouter(torch.nn.Module):
         return self.editors[part]
 
     @torch.no_grad()
-    def edit_instructions(self, sources: Sequence[dict], instructions: Sequence[str],
-                          **kwargs) -> list:
-        """Each part's sources go to its editor in one call (in their order); the results come
-        back in the order of ``sources``. ``kwargs`` go to every editor."""
-        if len(sources) != len(instructions):
-            raise ValueError(f'BodyPartEditorRouter: {len(sources)} sources but '
-                             f'{len(instructions)} instructions')
+    def edit_instructions(self, requests: Sequence[EditRequest], **kwargs) -> list:
+        """Each part's requests go to its editor in one call (in their order); the results come
+        back in the order of ``requests``. ``kwargs`` go to every editor."""
         groups: Dict[str, list] = {}
-        for i, src in enumerate(sources):
-            part = src.get('body_part', 'whole_body')
-            self.editor_for(part)  # unknown parts fail before any editing
-            groups.setdefault(part, []).append(i)
-        out: list = [None] * len(sources)
+        for i, req in enumerate(requests):
+            self.editor_for(req.body_part)  # unknown parts fail before any editing
+            groups.setdefault(req.body_part, []).append(i)
+        out: list = [None] * len(requests)
         for part, idx in groups.items():
-            edited = self.editor_for(part).edit_instructions([sources[i] for i in idx],
-                                                            [instructions[i] for i in idx], **kwargs)
+            edited = self.editor_for(part).edit_instructions([requests[i] for i in idx], **kwargs)
             if len(edited) != len(idx):
                 raise RuntimeError(f'BodyPartEditorRouter: the {part} editor returned {len(edited)} '
-                                   f'motions for {len(idx)} sources')
+                                   f'motions for {len(idx)} requests')
             for i, e in zip(idx, edited):
                 out[i] = e
         return out

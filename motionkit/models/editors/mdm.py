@@ -37,6 +37,7 @@ from torch import nn
 
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS, REPRESENTATIONS
+from motionkit.structures.edit_request import EditRequest, format_edit_text
 from ..diffusion.gaussian_diffusion import randn_like
 from ..diffusion.guidance import classifier_free_guidance
 from ..diffusion.sampling import build_noise_schedule, sample_loop
@@ -532,40 +533,38 @@ class MDM(BaseModel):
         return self.edit(source, keep, texts, lengths=lengths, **kwargs)
 
     @torch.no_grad()
-    def edit_instructions(self, sources: Sequence[dict], instructions: Sequence[str],
+    def edit_instructions(self, requests: Sequence[EditRequest],
                           num_inference_steps: Optional[int] = None,
                           generator: Optional[torch.Generator] = None) -> list:
-        """Edit raw motions with corrective instructions (the editor protocol of CigTime's
-        reconstruction metric and triplet builder).
+        """Edit raw motions with corrective instructions (:class:`InstructionEditor`, the editor
+        protocol of CigTime's reconstruction metric and triplet builder).
 
-        Each source's ``body_part`` picks the features to regenerate: ``'upper_body'`` keeps the
+        Each request's ``body_part`` picks the features to regenerate: ``'upper_body'`` keeps the
         lower body, root and foot contacts (MDM's lower-body mask); ``'lower_body'`` keeps the
         upper body; ``'whole_body'`` regenerates every feature at the source's length. CigTime
         edits with at most 50 reverse steps and blends with eq. 5 (``post_blend``).
 
         Args:
-            sources: dicts with ``motion`` ``(T-1, D)`` raw features and ``body_part``; optional
-                ``source_captions`` (for ``edit_text_template`` with ``{source_caption}``);
-                ``data_root`` whose ``Mean.npy`` / ``Std.npy`` normalise when the model carries no
+            requests: :class:`EditRequest` with ``motion`` ``(T-1, D)`` raw features; their
+                ``source_captions`` fill an ``edit_text_template`` with ``{source_caption}``;
+                ``data_root`` (``Mean.npy`` / ``Std.npy``) normalises when the model carries no
                 statistics of its own.
-            instructions: one text per source.
+            num_inference_steps: reverse steps (default ``edit_num_inference_steps``, at most 50).
+            generator: random generator of the sampling noise.
 
         Returns:
-            edited joint positions ``(T-1, J, 3)`` per source (float32 numpy), decoded with the
+            edited joint positions ``(T-1, J, 3)`` per request (float32 numpy), decoded with the
             model's representation.
         """
         import numpy as np
-        if len(sources) != len(instructions):
-            raise ValueError(f'MDM.edit_instructions: {len(sources)} sources but {len(instructions)} '
-                             'instructions')
-        if not sources:
+        if not requests:
             return []
         stats = self.feature_stats(None)
         if stats is None:
-            root = sources[0].get('data_root')
+            root = requests[0].data_root
             if not root:
                 raise ValueError('MDM.edit_instructions: the model has no normalisation statistics '
-                                 '(set mean_path/std_path on its data preprocessor) and the sources '
+                                 '(set mean_path/std_path on its data preprocessor) and the requests '
                                  'name no data_root with Mean.npy/Std.npy')
             import os.path as osp
             mean, std = load_mean_std(osp.join(root, 'Mean.npy'), osp.join(root, 'Std.npy'), self.feature_dim)
@@ -573,36 +572,34 @@ class MDM(BaseModel):
                      torch.as_tensor(std, dtype=torch.float32, device=self.device))
         mean, std = stats
         feats = []
-        for i, src in enumerate(sources):
-            m = torch.as_tensor(np.asarray(src['motion'], dtype=np.float32))
+        for i, req in enumerate(requests):
+            if req.motion is None:
+                raise ValueError(f'MDM.edit_instructions: request {i} ({req.source_id or "?"}) has no '
+                                 'motion features')
+            m = torch.as_tensor(np.asarray(req.motion, dtype=np.float32))
             if m.ndim != 2 or m.shape[-1] != self.feature_dim or len(m) < 1:
-                raise ValueError(f'MDM.edit_instructions: source {i} ({src.get("source_id", "?")}) must '
+                raise ValueError(f'MDM.edit_instructions: request {i} ({req.source_id or "?"}) must '
                                  f'be (T, {self.feature_dim}) features, got {tuple(m.shape)}')
             feats.append(m)
         lengths = torch.tensor([len(m) for m in feats])
         T = int(lengths.max())
         x = torch.zeros(len(feats), T, self.feature_dim, device=self.device)
         keep = torch.zeros(len(feats), T, self.feature_dim, dtype=torch.bool, device=self.device)
-        for i, (m, src) in enumerate(zip(feats, sources)):
+        for i, (m, req) in enumerate(zip(feats, requests)):
             x[i, :len(m)] = (m.to(self.device) - mean) / std
-            part = src.get('body_part', 'whole_body')
-            if part in ('upper_body', 'lower_body'):
-                keep[i] = body_part_keep_mask(self.representation, part).to(self.device)
-            elif part != 'whole_body':
-                raise ValueError(f"MDM.edit_instructions: body_part must be 'upper_body', 'lower_body' "
-                                 f"or 'whole_body', got {part!r} (source {src.get('source_id', '?')})")
-        from motionkit.datasets.cigtime_triplet_dataset import format_edit_text
+            if req.body_part in ('upper_body', 'lower_body'):
+                keep[i] = body_part_keep_mask(self.representation, req.body_part).to(self.device)
         texts = []
-        for src, ins in zip(sources, instructions):
+        for req in requests:
             if '{source_caption}' in self.edit_text_template:
-                caps = src.get('source_captions') or []
-                if not caps:
+                if not req.source_captions:
                     raise KeyError(f'MDM.edit_instructions: edit_text_template '
-                                   f'{self.edit_text_template!r} needs source_captions, source '
-                                   f'{src.get("source_id", "?")!r} has none')
-                texts.append(format_edit_text(self.edit_text_template, ins, caps[0]))
+                                   f'{self.edit_text_template!r} needs source_captions, request '
+                                   f'{req.source_id!r} has none')
+                texts.append(format_edit_text(self.edit_text_template, req.instruction,
+                                              req.source_captions[0]))
             else:
-                texts.append(format_edit_text(self.edit_text_template, ins))
+                texts.append(format_edit_text(self.edit_text_template, req.instruction))
         steps = min(50, num_inference_steps or self.edit_num_inference_steps)
         out = self.edit(x, keep, texts, lengths=lengths, post_blend=True,
                         num_inference_steps=steps, generator=generator)

@@ -14,13 +14,13 @@ class ShiftEditor:
         self.calls = 0
         self.matched = self.total = 0
 
-    def edit_instructions(self, sources, instructions):
+    def edit_instructions(self, requests):
         self.calls += 1
         out = []
-        for src, text in zip(sources, instructions):
+        for req in requests:
             self.total += 1
-            joints = src['joints'].copy()
-            if text == 'up':
+            joints = req.joints.copy()
+            if req.instruction == 'up':
                 self.matched += 1
                 joints[..., 1] += 0.1
             out.append(joints)

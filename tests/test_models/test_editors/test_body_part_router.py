@@ -6,6 +6,7 @@ import torch
 from motionkit.models.editors import BodyPartEditorRouter
 from motionkit.motion import HumanML3DFeatures
 from motionkit.registry import MODELS
+from motionkit.structures import EditRequest
 from tests.test_models.test_editors.tiny_mdm import TINY
 
 
@@ -25,8 +26,8 @@ def _sources(n, seed=0):
     g = np.random.default_rng(seed)
     parts = ['upper_body', 'lower_body', 'upper_body', 'lower_body', 'lower_body'][:n]
     # raw features whose statistics are those of a zero mean / unit std
-    return [dict(motion=g.standard_normal((12 + i, 263)).astype(np.float32) * 0.1, body_part=p,
-                 source_id=f's{i}') for i, p in enumerate(parts)]
+    return [EditRequest(f'instruction {i}', motion=g.standard_normal((12 + i, 263)).astype(np.float32) * 0.1,
+                        body_part=p, source_id=f's{i}') for i, p in enumerate(parts)]
 
 
 def test_routes_by_body_part_and_keeps_order(tmp_path):
@@ -37,21 +38,20 @@ def test_routes_by_body_part_and_keeps_order(tmp_path):
         upper_body=dict(config=cfg, checkpoint=up_ckpt), lower_body=dict(config=cfg, checkpoint=low_ckpt))))
     assert isinstance(router, BodyPartEditorRouter)
     srcs = _sources(5)
-    texts = [f'instruction {i}' for i in range(5)]
     stats = (torch.zeros(263), torch.ones(263))
     for m in (up, low, *router.editors.values()):
         m.feature_stats = lambda samples=None: stats
-    out = router.edit_instructions(srcs, texts)
+    out = router.edit_instructions(srcs)
     assert len(out) == 5
     for src, o in zip(srcs, out):
-        want = (up if src['body_part'] == 'upper_body' else low).edit_instructions([src], ['x'])[0]
-        assert o.shape == (len(src['motion']), 22, 3)
+        want = (up if src.body_part == 'upper_body' else low).edit_instructions([src])[0]
+        assert o.shape == (len(src.motion), 22, 3)
         np.testing.assert_allclose(o, want, atol=1e-5)
     # the upper-body editor returns the source; the lower-body one moves it
     rep = HumanML3DFeatures()
-    src0 = rep.decode(torch.from_numpy(srcs[0]['motion'])).numpy()
+    src0 = rep.decode(torch.from_numpy(srcs[0].motion)).numpy()
     np.testing.assert_allclose(out[0], src0, atol=1e-4)
-    assert np.abs(out[1] - rep.decode(torch.from_numpy(srcs[1]['motion'])).numpy()).max() > 1e-2
+    assert np.abs(out[1] - rep.decode(torch.from_numpy(srcs[1].motion)).numpy()).max() > 1e-2
 
 
 def test_errors(tmp_path):
@@ -65,6 +65,4 @@ def test_errors(tmp_path):
         BodyPartEditorRouter(dict(upper_body=dict(config=cfg, checkpoint=str(tmp_path / 'none.pth'))))
     router = BodyPartEditorRouter(dict(upper_body=dict(config=cfg, checkpoint=ckpt)))
     with pytest.raises(KeyError, match="no editor for body part 'lower_body'"):
-        router.edit_instructions(_sources(2), ['a', 'b'])
-    with pytest.raises(ValueError, match='2 sources but 1'):
-        router.edit_instructions(_sources(2), ['a'])
+        router.edit_instructions(_sources(2))

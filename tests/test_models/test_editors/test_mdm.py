@@ -12,6 +12,7 @@ from motionkit.models.editors import (MDM, blend_edit, body_part_keep_mask, inbe
                                       masked_mse, timestep_embedding)
 from motionkit.motion import HumanML3DFeatures, body_part_feature_mask
 from motionkit.registry import MODELS
+from motionkit.structures import EditRequest, InstructionEditor
 from tests.conftest import REPO_ROOT
 from tests.test_models.test_editors.tiny_mdm import build, make_batch
 
@@ -320,11 +321,12 @@ def test_edit_instructions_texts_masks_and_joints(tmp_path):
         return edit(x, keep, texts, **kw)
 
     m.edit = spy
-    sources = [dict(motion=rng.normal(size=(20, 263)).astype(np.float32), body_part='upper_body',
-                    data_root=str(tmp_path), source_captions=['a person waves.']),
-               dict(motion=rng.normal(size=(16, 263)).astype(np.float32), body_part='lower_body',
-                    data_root=str(tmp_path), source_captions=['a person walks'])]
-    out = m.edit_instructions(sources, ['raise your hand higher', 'take bigger steps'])
+    requests = [EditRequest('raise your hand higher', motion=rng.normal(size=(20, 263)).astype(np.float32),
+                            body_part='upper_body', data_root=str(tmp_path), source_captions=['a person waves.']),
+                EditRequest('take bigger steps', motion=rng.normal(size=(16, 263)).astype(np.float32),
+                            body_part='lower_body', data_root=str(tmp_path), source_captions=['a person walks'])]
+    assert isinstance(m, InstructionEditor)
+    out = m.edit_instructions(requests)
     assert seen['texts'] == ['a person waves. raise your hand higher',
                              'a person walks. take bigger steps']
     upper_keep = body_part_keep_mask(HumanML3DFeatures(), 'upper_body')
@@ -332,6 +334,8 @@ def test_edit_instructions_texts_masks_and_joints(tmp_path):
     assert torch.equal(seen['keep'][1, 0], body_part_keep_mask(HumanML3DFeatures(), 'lower_body'))
     assert seen['kw']['post_blend'] and seen['kw']['num_inference_steps'] <= 50
     assert [o.shape for o in out] == [(20, 22, 3), (16, 22, 3)]
-    del sources[0]['source_captions']
+    requests[0].source_captions = ()
     with pytest.raises(KeyError, match='needs source_captions'):
-        m.edit_instructions(sources, ['a', 'b'])
+        m.edit_instructions(requests)
+    with pytest.raises(ValueError, match="body_part must be one of"):
+        EditRequest('x', body_part='left_arm')

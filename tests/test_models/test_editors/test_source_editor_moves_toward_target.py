@@ -12,6 +12,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from motionkit.structures import EditRequest
 from tests.conftest import REPO_ROOT
 
 CONFIGS = REPO_ROOT / 'projects' / 'cigtime' / 'configs'
@@ -53,10 +54,10 @@ def test_instruction_edit_moves_toward_target(tmp_path, monkeypatch, part, confi
     rows = [json.loads(line) for line in (root / 'triplets.jsonl').read_text().splitlines() if line]
     rows = [r for r in rows if r['split'] == 'train' and r['body_part'] == part][:NUM]
     assert len(rows) >= 24, len(rows)
-    sources = [dict(motion=np.load(root / r['source_vecs']), body_part=r['body_part'],
-                    source_id=r['source_id']) for r in rows]
+    sources = [EditRequest(r['instruction'], motion=np.load(root / r['source_vecs']), body_part=r['body_part'],
+                           source_id=r['source_id']) for r in rows]
     torch.manual_seed(0)
-    edited = model.edit_instructions(sources, [r['instruction'] for r in rows])
+    edited = model.edit_instructions(sources)
     joints = body_part_joints('t2m22', part)
     src_err, edit_err, kept_err = [], [], []
     kept = body_part_joints('t2m22', 'lower_body')
@@ -65,7 +66,7 @@ def test_instruction_edit_moves_toward_target(tmp_path, monkeypatch, part, confi
         src, tgt = np.load(root / r['source_joints']), np.load(root / r['target_joints'])
         src_err.append(common_length_mpjpe(src[:, joints], tgt[:, joints]))
         edit_err.append(common_length_mpjpe(out[:, joints], tgt[:, joints]))
-        decoded = rep.decode(torch.from_numpy(s['motion'])).numpy()  # the source as features say
+        decoded = rep.decode(torch.from_numpy(s.motion)).numpy()  # the source as features say
         kept_err.append(common_length_mpjpe(out[:, kept], decoded[:, kept]))
     src_err, edit_err = float(np.mean(src_err)), float(np.mean(edit_err))
     print(f'{part} MPJPE to target (mm): source {src_err:.1f}, edit {edit_err:.1f}')
