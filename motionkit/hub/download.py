@@ -25,18 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import logging
 import os
 import os.path as osp
 import re
 import shutil
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Optional
-
-from mmengine.logging import print_log
 
 from motionkit.utils.checkpoint import file_sha256
 
@@ -117,11 +115,15 @@ def _check(path: str, expected: Optional[str], source: str) -> str:
     return found
 
 
+def _say(message: str) -> None:
+    # stderr, not a logger: the hash must reach the user even before any runner logger exists
+    print(f'motionkit.hub: {message}', file=sys.stderr, flush=True)
+
+
 def _report_unpinned(source: str, found: str) -> None:
-    print_log(f'{source}: no sha256 is pinned for this file; it was used because unpinned files '
+    _say(f'{source}: no sha256 is pinned for this file; it was used because unpinned files '
               f'were allowed. Its sha256 is {found} -- pin it (metafile "Sha256:", sha256=..., or '
-              'a "-<sha256 prefix>" file name) before sharing the command.',
-              logger='current', level=logging.WARNING)
+              'a "-<sha256 prefix>" file name) before sharing the command.')
 
 
 def _refuse_unpinned(source: str, path_hint: str) -> UnpinnedHashError:
@@ -255,8 +257,8 @@ def _http(url, dest, sha256, allow_unpinned, progress, offline, retries, timeout
                 found = _check(target, expected, url)
             except ChecksumError:
                 # a file put there by hand or by an older version: never use it; fetch again
-                print_log(f'{target}: cached file does not match sha256 {expected}; downloading '
-                          'it again', logger='current', level=logging.WARNING)
+                _say(f'{target}: cached file does not match sha256 {expected}; downloading it '
+                     'again')
                 os.replace(target, target + '.corrupt')
             else:
                 if expected is None:
@@ -264,6 +266,13 @@ def _http(url, dest, sha256, allow_unpinned, progress, offline, retries, timeout
                 return target
         if _offline_requested(offline):
             raise _offline_error(url, expected, target, 'offline mode is on')
+        if urllib.parse.urlparse(url).netloc.endswith('drive.google.com'):
+            # Drive answers a plain GET of a large file with an HTML "virus scan" page
+            raise DownloadError(
+                f'{url} is a Google Drive link, which serves an HTML page rather than the file to '
+                f'plain HTTP clients. Fetch it by hand (`pip install gdown; gdown --fuzzy "{url}"`) '
+                f'and save it as {target}; it is then used from there (expected sha256: '
+                f'{expected or "not pinned"}).')
         part = target + '.part'
         _fetch_with_retries(url, part, progress, retries, timeout, expected, target)
         try:
@@ -329,6 +338,9 @@ def _fetch(url: str, part: str, progress: bool, timeout: float) -> None:
         headers['Range'] = f'bytes={start}-'
     req = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as resp:
+        if resp.headers.get_content_type() == 'text/html':
+            raise DownloadError(f'{url} answered with an HTML page, not a file (a login, consent '
+                                'or "virus scan" page?); fetch it by hand in a browser')
         length = resp.headers.get('Content-Length')
         if start and resp.status == 206:
             mode, total = 'ab', (start + int(length) if length is not None else None)

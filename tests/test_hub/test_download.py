@@ -1,8 +1,6 @@
 import hashlib
 import os
 import socket
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -10,7 +8,6 @@ import torch
 
 from motionkit.hub import (ChecksumError, DownloadError, OfflineError, UnpinnedHashError,
                            cache_path, download)
-from tests.conftest import REPO_ROOT
 
 PAYLOAD = bytes(range(256)) * 1024  # 256 KiB
 
@@ -51,7 +48,7 @@ def test_unpinned_refused_unless_allowed_and_hash_printed(file_server, cache, ca
     assert file_server.hits('/w/model.pth') == []  # refused before any transfer
     path = download(url, allow_unpinned=True, progress=False)
     assert open(path, 'rb').read() == PAYLOAD
-    assert sha in capfd.readouterr().out
+    assert sha in capfd.readouterr().err
 
 
 def test_404_names_the_url_and_does_not_retry(file_server, cache):
@@ -93,22 +90,32 @@ def test_corrupt_cached_file_is_fetched_again(file_server, cache):
     assert len(file_server.hits('/w/model.pth')) == 1
 
 
+def _download_in_child(url, sha, queue):
+    try:
+        queue.put(download(url, sha256=sha, progress=False))
+    except BaseException as err:  # report, never hang the parent
+        queue.put(f'error: {err!r}')
+
+
 def test_two_processes_download_once(file_server, cache):
+    import multiprocessing
     url, sha = file_server.add('/w/slow.pth', PAYLOAD, delay=0.01)  # 64 chunks: ~0.6 s
-    script = textwrap.dedent(f"""
-        from motionkit.hub.download import download
-        print(download({url!r}, sha256={sha!r}, progress=False))
-    """)
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    procs = [subprocess.Popen([sys.executable, '-c', script], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
-    paths = {o[0].strip() for o in outs}
-    assert paths == {cache_path(url)}
-    assert open(paths.pop(), 'rb').read() == PAYLOAD
+    # fork: the children inherit the imported modules (a fresh interpreter would spend seconds
+    # importing torch); each child is its own process with its own lock file handle
+    ctx = multiprocessing.get_context('fork')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_download_in_child, args=(url, sha, queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert results == [cache_path(url)] * 2, results
+    assert open(results[0], 'rb').read() == PAYLOAD
     # the second process waited on the lock and found the verified file: one transfer in all
     assert file_server.hits('/w/slow.pth') == [None]
+    assert sorted(os.listdir(os.path.dirname(results[0]))) == ['slow.pth', 'slow.pth.lock']
 
 
 def _free_port():
@@ -270,3 +277,24 @@ def test_pinned_malicious_pickle_still_refused(file_server, cache, tmp_path):
     with pytest.raises(RuntimeError, match='weights_only=True'):
         CheckpointLoader.load_checkpoint(url)
     assert not marker.exists()
+
+
+def test_google_drive_link_explains_the_manual_route(cache, file_server):
+    url = 'https://drive.google.com/file/d/1PE0PK8e5a5j-7-Xhs5YET5U5pGh0c821/view'
+    with pytest.raises(DownloadError, match='gdown') as err:
+        download(url, filename='humanml_trans_enc_512.zip', allow_unpinned=True, progress=False)
+    target = cache_path(url, filename='humanml_trans_enc_512.zip')
+    assert target in str(err.value)
+    # a file put there by hand is then used (verified against the pinned hash when there is one)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, 'wb') as f:
+        f.write(PAYLOAD)
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    assert download(url, filename='humanml_trans_enc_512.zip', sha256=sha) == target
+
+
+def test_html_page_is_not_taken_for_a_checkpoint(file_server, cache):
+    url, sha = file_server.add('/w/page.pth', b'<html>consent</html>')
+    file_server.content_type['/w/page.pth'] = 'text/html; charset=utf-8'
+    with pytest.raises(DownloadError, match='HTML page'):
+        download(url, sha256=sha, progress=False)

@@ -79,5 +79,5 @@ def test_tools_test_unpinned_url_needs_the_flag(file_server, cache, tmp_path, ca
     assert loaded == []
     tool.main([CONFIG, url, '--allow-unpinned', '--work-dir', str(tmp_path / 'w2')])
     assert loaded == [(cache_path(url), 0.125)]
-    assert sha in capfd.readouterr().out
+    assert sha in capfd.readouterr().err
     assert sha == hashlib.sha256(checkpoint_bytes).hexdigest()
