@@ -121,3 +121,39 @@ def check_close(name: str, official: torch.Tensor, ours: torch.Tensor, atol: flo
     return diff
 
 
+
+
+def t2m_gpt_tcn_rules(official: str, ours: str, down_t: int, depth: int) -> list:
+    """Key rules for T2M-GPT's ``Encoder``/``Decoder`` (``models/encdec.py``, also MoMask's)
+    onto motionkit's ``TCNEncoder``/``TCNDecoder``.
+
+    Official encoder ``model``: [conv_in, ReLU, down_t x (conv, Resnet1D), conv_out]; decoder
+    ``model``: [conv_in, ReLU, down_t x (Resnet1D, Upsample, conv), conv_mid, ReLU, conv_out].
+    Both list their residual blocks largest dilation first, as motionkit does.
+    """
+    e, d = f'{official}encoder.model.', f'{official}decoder.model.'
+    rules = [(f'{e}0.', f'{ours}encoder.conv_in.'), (f'{e}{2 + down_t}.', f'{ours}encoder.conv_out.'),
+             (f'{d}0.', f'{ours}decoder.conv_in.'), (f'{d}{2 + down_t}.', f'{ours}decoder.conv_mid.'),
+             (f'{d}{4 + down_t}.', f'{ours}decoder.conv_out.')]
+    for i in range(down_t):
+        rules.append((f'{e}{2 + i}.0.', f'{ours}encoder.down.{i}.'))
+        rules.append((f'{d}{2 + i}.2.', f'{ours}decoder.up_conv.{i}.'))
+        for j in range(depth):
+            for conv in ('conv1', 'conv2'):
+                rules.append((f'{e}{2 + i}.1.model.{j}.{conv}.', f'{ours}encoder.res.{i}.blocks.{j}.{conv}.'))
+                rules.append((f'{d}{2 + i}.0.model.{j}.{conv}.', f'{ours}decoder.res.{i}.blocks.{j}.{conv}.'))
+    return rules
+
+
+def tcn_sizes(state: dict, official: str) -> dict:
+    """width, code_dim, feature_dim, down_t, depth of a T2M-GPT-style conv VQ-VAE state dict."""
+    e = f'{official}encoder.model.'
+    down = sorted({int(k[len(e):].split('.')[0]) for k in state
+                   if k.startswith(e) and k[len(e):].split('.')[1] == '0'
+                   and k[len(e):].split('.')[2] == 'weight' and k[len(e):].split('.')[0] != '0'})
+    down_t = len(down)
+    depth = len({k[len(f'{e}2.1.model.'):].split('.')[0] for k in state
+                 if k.startswith(f'{e}2.1.model.')})
+    conv_in = state[f'{e}0.weight']
+    return dict(feature_dim=conv_in.shape[1], width=conv_in.shape[0],
+                code_dim=state[f'{e}{2 + down_t}.weight'].shape[0], down_t=down_t, depth=depth)
