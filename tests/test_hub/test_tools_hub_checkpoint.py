@@ -81,3 +81,14 @@ def test_tools_test_unpinned_url_needs_the_flag(file_server, cache, tmp_path, ca
     assert loaded == [(cache_path(url), 0.125)]
     assert sha in capfd.readouterr().err
     assert sha == hashlib.sha256(checkpoint_bytes).hexdigest()
+
+
+def test_official_name_is_refused_with_its_converter(cache):
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from motionkit.hub import DownloadError, register_checkpoint_schemes, resolve_checkpoint
+    register_checkpoint_schemes()
+    with pytest.raises(DownloadError, match='tools/model_converters/mdm_official.py'):
+        CheckpointLoader.load_checkpoint('motionkit://mdm_trans-enc-512_official_humanml3d')
+    with pytest.raises(DownloadError, match='t2m_evaluator_official.py'):
+        resolve_checkpoint('motionkit://t2m-evaluator_official_humanml3d', allow_unpinned=True)
