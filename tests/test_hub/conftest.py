@@ -44,7 +44,8 @@ class FileServer:
                 else:
                     self.send_response(200)
                 self.send_header('Content-Length', str(len(data) - start))
-                self.send_header('Content-Type', server.content_type.get(self.path, 'application/octet-stream'))
+                self.send_header('Content-Type',
+                                 server.content_type.get(self.path, 'application/octet-stream'))
                 self.end_headers()
                 body = data[start:]
                 with server.lock:
@@ -64,7 +65,8 @@ class FileServer:
 
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs=dict(poll_interval=0.05), daemon=True)
         self.thread.start()
 
     def add(self, path, data, drop_after=None, drops=0, delay=None):

@@ -54,7 +54,6 @@ def split_state(state: dict, source: str) -> tuple:
 
 def convert(src: str, t5_dir: str, out_dir: str, codebook_size: int = 512) -> dict:
     """Write ``out_dir/vqvae.pth`` and ``out_dir/lm``; returns their sha256s."""
-    import torch
     from transformers import AutoConfig, AutoTokenizer, T5ForConditionalGeneration
 
     ckpt = load_official(src, ('state_dict', ), 'MotionGPT Lightning checkpoint')

@@ -151,10 +151,10 @@ def blend_control_sample(models: Sequence[PriorMDM],
     """Sample with several control models at once (PriorMDM's DiffusionBlending).
 
     At every step each model sees ``x_t`` with its own controlled features replaced by the
-    control (as its ``control_input`` says), the x0 predictions are summed with ``weights``, and the sum is overwritten with the
-    control on the union of the controlled features (so the result follows every trajectory
-    exactly). The models must share feature width and training noise schedule; the first model's
-    scheduler (or ``scheduler``) drives the loop.
+    control (as its ``control_input`` says), the x0 predictions are summed with ``weights``, and
+    the sum is overwritten with the control on the union of the controlled features (so the
+    result follows every trajectory exactly). The models must share feature width and training
+    noise schedule; the first model's scheduler (or ``scheduler``) drives the loop.
 
     Args:
         models: control models (e.g. a left-wrist and a root model).
