@@ -92,3 +92,15 @@ def test_official_name_is_refused_with_its_converter(cache):
         CheckpointLoader.load_checkpoint('motionkit://mdm_trans-enc-512_official_humanml3d')
     with pytest.raises(DownloadError, match='t2m_evaluator_official.py'):
         resolve_checkpoint('motionkit://t2m-evaluator_official_humanml3d', allow_unpinned=True)
+
+
+def test_tools_train_allow_unpinned_resolves_load_from(file_server, cache, tmp_path, capfd):
+    from mmengine.config import Config
+    url, sha = file_server.add('/zoo/init.pth', b'not read here')
+    tool = _tool('train')
+    cfg = Config(dict(load_from=url, work_dir=str(tmp_path)))
+    args = tool.parse_args([CONFIG, '--allow-unpinned'])
+    assert tool.merge_args(cfg, args).load_from == cache_path(url)
+    assert sha in capfd.readouterr().err
+    cfg = Config(dict(load_from=url, work_dir=str(tmp_path)))
+    assert tool.merge_args(cfg, tool.parse_args([CONFIG])).load_from == url  # the runner decides
