@@ -1,4 +1,9 @@
-"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT|none [--out results.pkl|json] [--show-dir DIR]``."""
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT|none [--out results.pkl|json] [--show-dir DIR]``.
+
+CHECKPOINT may be a local path or a hub name/URL (``motionkit://<model name>``, ``https://...``,
+``hf://<owner>/<repo>/<file>``, ``file://...``): it is downloaded, checked against its pinned sha256
+and loaded with ``weights_only=True``.
+"""
 import argparse
 import os
 import os.path as osp
@@ -14,7 +19,11 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint',
                         help='checkpoint file (.pth or .safetensors); "none" tests the model as built '
-                        '(training-free baselines such as nearest-neighbour retrieval)')
+                        '(training-free baselines such as nearest-neighbour retrieval); also '
+                        'motionkit://NAME, https://, hf://, file:// (downloaded and verified)')
+    parser.add_argument('--allow-unpinned', action='store_true',
+                        help='accept a downloaded checkpoint whose sha256 is not pinned (metafile, '
+                        'file name); its hash is printed so that it can be pinned')
     parser.add_argument('--work-dir', help='the dir to save evaluation results and logs')
     parser.add_argument('--out', help='dump predictions to a .pkl or .json file')
     parser.add_argument('--metrics-out', help='write the computed metrics to this .json file (atomic)')
@@ -40,7 +49,14 @@ def merge_args(cfg: Config, args) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = args.launcher
-    cfg.load_from = None if args.checkpoint.lower() == 'none' else args.checkpoint
+    if args.checkpoint.lower() == 'none':
+        cfg.load_from = None
+    elif args.allow_unpinned:
+        # the runner's checkpoint schemes never accept an unpinned file: fetch it here, explicitly
+        from motionkit.hub import resolve_checkpoint
+        cfg.load_from = resolve_checkpoint(args.checkpoint, allow_unpinned=True)
+    else:
+        cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.show or args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})

@@ -18,6 +18,10 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; with no value, resume from the latest checkpoint in '
         'the work dir (if any)')
+    parser.add_argument(
+        '--allow-unpinned', action='store_true',
+        help='accept a downloaded load_from/resume checkpoint (motionkit://, https://, hf://) whose '
+        'sha256 is not pinned; its hash is printed so that it can be pinned')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
@@ -71,6 +75,10 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.val_evaluator = None
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.allow_unpinned and cfg.get('load_from'):
+        # the runner's checkpoint schemes never accept an unpinned file: fetch it here, explicitly
+        from motionkit.hub import resolve_checkpoint
+        cfg.load_from = resolve_checkpoint(cfg.load_from, allow_unpinned=True)
     return cfg
 
 

@@ -33,6 +33,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         importlib.import_module(name)
     from .checkpoint import install_safe_checkpoint_loader
     install_safe_checkpoint_loader()
+    from motionkit.hub import register_checkpoint_schemes
+    register_checkpoint_schemes()
     if not init_default_scope:
         return
     never_created = (DefaultScope.get_current_instance() is None

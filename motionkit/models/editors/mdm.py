@@ -277,8 +277,10 @@ class MDM(BaseModel):
         """Per-frame input tokens ``(B, T, latent_dim)`` (subclass hook: extra conditions)."""
         return self.input_process(x_t)
 
-    def prepare_denoiser_input(self, x_t: torch.Tensor, x0: Optional[torch.Tensor]) -> torch.Tensor:
-        """Hook for subclasses that feed part of the clean motion (PriorMDM); identity here."""
+    def prepare_denoiser_input(self, x_t: torch.Tensor, x0: Optional[torch.Tensor],
+                               timesteps: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Hook for subclasses that feed part of the clean motion (PriorMDM); identity here.
+        ``timesteps`` ``(B,)`` are those of ``x_t``."""
         return x_t
 
     def loss_feature_weight(self) -> Optional[torch.Tensor]:
@@ -305,7 +307,7 @@ class MDM(BaseModel):
         timesteps = self.noise_scheduler.sample_timesteps(batch, device=x0.device)
         noise = torch.randn_like(x0)
         x_t = self.noise_scheduler.add_noise(x0, noise, timesteps)
-        x_t = self.prepare_denoiser_input(x_t, x0)
+        x_t = self.prepare_denoiser_input(x_t, x0, timesteps)
         uncond = torch.rand(batch, device=x0.device) < self.cond_mask_prob
         out = self.denoise(x_t, timesteps, text_emb, mask, uncond)
         target = self.noise_scheduler.training_target(x0, noise, timesteps)
@@ -668,7 +670,7 @@ class MDM(BaseModel):
             if timesteps is None:
                 timesteps = self.noise_scheduler.sample_timesteps(batch, device=x0.device)
             x_t = self.noise_scheduler.add_noise(x0, torch.randn_like(x0), timesteps)
-            x_t = self.prepare_denoiser_input(x_t, x0)
+            x_t = self.prepare_denoiser_input(x_t, x0, timesteps)
             texts = self._texts(data_samples) if data_samples else None
             return self.denoise(x_t, timesteps, self.encode_text(texts, batch),
                                 inputs.get('mask'),

@@ -35,24 +35,60 @@ class PriorMDM(MDM):
             body-part name, ``'root_horizontal'`` (root rotation + xz velocity) or a list.
         loss_on_controlled: Include the controlled features (which the model sees clean) in the
             loss; off by default so that the loss measures what the model must generate.
+        control_blocks: Keep only these representation blocks (``'root'``, ``'ric'``, ``'rot'``,
+            ``'vel'``, ``'feet'``) of the controlled joints' features. PriorMDM's released models
+            control positions only: ``('root', 'ric')`` (a joint's 3 ``ric`` features; the root's
+            rotation and xz velocity for ``'root_horizontal'``). None keeps every feature.
+        control_input: What the denoiser sees on the controlled features: ``'clean'`` (the
+            clean motion) or ``'noise_free'`` (``sqrt(alpha_bar_t) * x0``, the noise-free
+            ``q(x_t | x0)`` of PriorMDM's ``InpaintingGaussianDiffusion``, which its released
+            models were trained with).
         **kwargs: :class:`MDM` arguments.
     """
 
     def __init__(self, control_joints: Union[str, Sequence[str]] = 'left_wrist',
-                 loss_on_controlled: bool = False, **kwargs) -> None:
+                 loss_on_controlled: bool = False,
+                 control_blocks: Optional[Sequence[str]] = None,
+                 control_input: str = 'clean', **kwargs) -> None:
         super().__init__(**kwargs)
+        if control_input not in ('clean', 'noise_free'):
+            raise ValueError(f"PriorMDM: control_input must be 'clean' or 'noise_free', got "
+                             f'{control_input!r}')
         self.control_joints = control_joints
         self.loss_on_controlled = loss_on_controlled
+        self.control_input = control_input
         mask = joint_control_mask(self.representation, control_joints)
+        if control_blocks is not None:
+            blocks = getattr(self.representation, 'blocks', None)
+            if blocks is None:
+                raise ValueError(f'PriorMDM: control_blocks needs a representation with feature '
+                                 f'blocks; {type(self.representation).__name__} has none')
+            unknown = sorted(set(control_blocks) - set(blocks))
+            if unknown:
+                raise ValueError(f'PriorMDM: unknown control_blocks {unknown}; the '
+                                 f'representation has {sorted(blocks)}')
+            keep = torch.zeros_like(mask)
+            for name in control_blocks:
+                keep[blocks[name]] = True
+            mask = mask & keep
         if not mask.any():
             raise ValueError(f'PriorMDM: control_joints={control_joints!r} selects no feature')
         self.register_buffer('control_mask', mask, persistent=False)
 
-    def prepare_denoiser_input(self, x_t: torch.Tensor, x0: Optional[torch.Tensor]) -> torch.Tensor:
-        """Replace the controlled features of ``x_t`` with the clean motion."""
+    def control_value(self, x0: torch.Tensor, timesteps: Optional[torch.Tensor]) -> torch.Tensor:
+        """What the denoiser sees on the controlled features at ``timesteps`` (``control_input``)."""
+        if self.control_input == 'clean':
+            return x0
+        if timesteps is None:
+            raise ValueError("PriorMDM: control_input='noise_free' needs the timesteps of x_t")
+        return self.noise_scheduler.add_noise(x0, torch.zeros_like(x0), timesteps)
+
+    def prepare_denoiser_input(self, x_t: torch.Tensor, x0: Optional[torch.Tensor],
+                               timesteps: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Replace the controlled features of ``x_t`` with the control (see ``control_input``)."""
         if x0 is None:
             return x_t
-        return torch.where(self.control_mask.to(x_t.device), x0, x_t)
+        return torch.where(self.control_mask.to(x_t.device), self.control_value(x0, timesteps), x_t)
 
     def loss_feature_weight(self) -> Optional[torch.Tensor]:
         if self.loss_on_controlled:
@@ -90,7 +126,7 @@ class PriorMDM(MDM):
             texts, lengths, num_frames=T, guidance_scale=guidance_scale,
             num_inference_steps=num_inference_steps, scheduler=scheduler, generator=generator,
             denoised_fn=lambda x0: overwrite_x0(x0, control, keep),
-            sample_fn=lambda x_t, t: torch.where(keep, control, x_t))
+            sample_fn=lambda x_t, t: torch.where(keep, self.control_value(control, t), x_t))
 
     def predict(self, inputs: Optional[dict], data_samples: Sequence) -> list:
         """Generate with each sample's caption, following its ground-truth control features."""
@@ -114,11 +150,11 @@ def blend_control_sample(models: Sequence[PriorMDM],
                          generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Sample with several control models at once (PriorMDM's DiffusionBlending).
 
-    At every step each model sees ``x_t`` with its own controlled features replaced by the clean
-    control, the x0 predictions are summed with ``weights``, and the sum is overwritten with the
-    control on the union of the controlled features (so the result follows every trajectory
-    exactly). The models must share feature width and training noise schedule; the first model's
-    scheduler (or ``scheduler``) drives the loop.
+    At every step each model sees ``x_t`` with its own controlled features replaced by the
+    control (as its ``control_input`` says), the x0 predictions are summed with ``weights``, and
+    the sum is overwritten with the control on the union of the controlled features (so the
+    result follows every trajectory exactly). The models must share feature width and training
+    noise schedule; the first model's scheduler (or ``scheduler``) drives the loop.
 
     Args:
         models: control models (e.g. a left-wrist and a root model).
@@ -155,8 +191,8 @@ def blend_control_sample(models: Sequence[PriorMDM],
 
     def model_fn(x_t: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
         x0 = 0.0
-        for fn, keep, w in zip(fns, keeps, weights):
-            x_in = torch.where(keep, control, x_t)
+        for m, fn, keep, w in zip(models, fns, keeps, weights):
+            x_in = torch.where(keep, m.control_value(control, timesteps), x_t)
             x0 = x0 + w * sched.predict_x0(fn(x_in, timesteps), x_in, timesteps)
         return sched.x0_to_model_output(x0, x_t, timesteps)
 
@@ -164,5 +200,6 @@ def blend_control_sample(models: Sequence[PriorMDM],
     steps = num_inference_steps if num_inference_steps is not None else lead.num_inference_steps
     out = sample_loop(model_fn, sched, noise, steps, generator=generator,
                       denoised_fn=lambda x0: overwrite_x0(x0, control, union),
-                      sample_fn=lambda x_t, t: torch.where(union, control, x_t))
+                      sample_fn=lambda x_t, t: torch.where(union, lead.control_value(control, t),
+                                                           x_t))
     return out * frame_mask[..., None]

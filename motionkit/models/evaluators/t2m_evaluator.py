@@ -22,8 +22,9 @@ it takes raw features and normalises them itself, whatever the generator under t
 """
 from __future__ import annotations
 
+import json
 import zlib
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -147,9 +148,17 @@ class T2MEvaluator(BaseModel):
         word_dim: Word-vector size (300, GloVe).
         word_embedding: ``'hashed'`` (learned, ``num_word_buckets`` rows) or ``'pretrained'``
             (``word_vectors_path``: ``(V, word_dim)`` .npy, ``word_vocab_path``: one word per line).
+            Without ``word_vectors_path`` the vectors come from the checkpoint (a converted
+            official evaluator; ``num_words`` rows, or as many as the checkpoint has when None) and
+            the vocabulary file is read on first use, so the model builds without the files.
         freeze_word_vectors: Keep pretrained word vectors fixed (as GloVe is in the paper).
+        oov_pos: Part of speech of a word outside the ``'pretrained'`` vocabulary: ``'tag'`` (its
+            own tag / VIP class) or ``'other'`` (Guo et al.'s ``WordVectorizer``: the ``unk``
+            vector with the OTHER class, what the published evaluator saw).
         loss: ``'hinge'`` (Guo et al., ``margin``) or ``'infonce'`` (``temperature``).
-        vip_words: Word lists of the VIP part-of-speech classes.
+        vip_words: Word lists of the VIP part-of-speech classes, or a JSON file of them (read on
+            first use; ``tools/model_converters/t2m_evaluator_official.py`` writes the official
+            lists from the user's copy of the original code).
         mask_padding: Keep padding out of the movement convolutions, so a padded batch encodes
             exactly like each motion alone. ``False`` reproduces the original code, where the last
             unit of a motion sees some padding.
@@ -172,11 +181,13 @@ class T2MEvaluator(BaseModel):
                  num_word_buckets: int = 8192,
                  word_vectors_path: Optional[str] = None,
                  word_vocab_path: Optional[str] = None,
+                 num_words: Optional[int] = None,
                  freeze_word_vectors: bool = True,
+                 oov_pos: str = 'tag',
                  loss: str = 'hinge',
                  margin: float = 10.0,
                  temperature: float = 0.1,
-                 vip_words: Optional[dict] = None,
+                 vip_words: Optional[Union[dict, str]] = None,
                  mask_padding: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -202,40 +213,47 @@ class T2MEvaluator(BaseModel):
         if mean_t.shape != (feature_dim, ) or std_t.shape != (feature_dim, ):
             raise ValueError(f'T2MEvaluator: mean/std must have shape ({feature_dim},), got '
                              f'{tuple(mean_t.shape)} and {tuple(std_t.shape)}')
-        if not torch.isfinite(std_t).all() or (std_t <= 0).any():
+        # checked in numpy: the model may be built on the meta device (no values there)
+        std_np = None if std is None else np.asarray(std, dtype=np.float32)
+        if std_np is not None and (not np.isfinite(std_np).all() or (std_np <= 0).any()):
             raise ValueError('T2MEvaluator: std must be finite and > 0')
         # persistent: the statistics travel with the checkpoint
         self.register_buffer('mean', mean_t)
         self.register_buffer('std', std_t)
         self.register_buffer('stats_flag', torch.tensor(mean is not None))
 
-        self.vip_lookup = {}
-        for name, words in (vip_words or DEFAULT_VIP_WORDS).items():
-            if name not in POS_CATEGORIES:
-                raise KeyError(f'vip_words: unknown class {name!r}; known: {POS_CATEGORIES[9:14]}')
-            for word in words:
-                self.vip_lookup.setdefault(word, POS_CATEGORIES.index(name))
+        if oov_pos not in ('tag', 'other'):
+            raise ValueError(f"oov_pos must be 'tag' or 'other', got {oov_pos!r}")
+        if oov_pos == 'other' and word_embedding != 'pretrained':
+            raise ValueError("oov_pos='other' needs word_embedding='pretrained' (a vocabulary)")
+        self.oov_pos = oov_pos
+        self._vip_words = vip_words if vip_words is not None else DEFAULT_VIP_WORDS
+        self._vip_lookup = None if isinstance(self._vip_words, str) else \
+            self._make_vip_lookup(self._vip_words, 'vip_words')
 
         self.word_embedding_type = word_embedding
+        self._vocab_path = word_vocab_path
+        self.vocab = None
+        self._vectors_from_checkpoint = False
         if word_embedding == 'hashed':
             self.num_word_buckets = num_word_buckets
             self.word_emb = nn.Embedding(num_word_buckets, word_dim)
-            self.vocab = None
         elif word_embedding == 'pretrained':
-            if word_vectors_path is None or word_vocab_path is None:
-                raise ValueError("word_embedding='pretrained' needs word_vectors_path and "
-                                 'word_vocab_path')
-            vectors = np.load(word_vectors_path)
-            with open(word_vocab_path, encoding='utf-8') as f:
-                words = [line.rstrip('\n') for line in f]
-            if vectors.ndim != 2 or vectors.shape != (len(words), word_dim):
-                raise ValueError(f'{word_vectors_path}: expected ({len(words)}, {word_dim}) to match '
-                                 f'{word_vocab_path}, got {vectors.shape}')
-            self.vocab = {w: i for i, w in enumerate(words)}
-            if 'unk' not in self.vocab:
-                raise ValueError(f'{word_vocab_path}: the vocabulary needs an "unk" entry')
-            self.word_emb = nn.Embedding.from_pretrained(
-                torch.as_tensor(vectors, dtype=torch.float32), freeze=freeze_word_vectors)
+            if word_vocab_path is None:
+                raise ValueError("word_embedding='pretrained' needs word_vocab_path (and "
+                                 'word_vectors_path, unless the vectors come from the checkpoint)')
+            if word_vectors_path is not None:
+                vectors = np.load(word_vectors_path)
+                self.vocab = self._read_vocab(word_vocab_path)
+                if vectors.ndim != 2 or vectors.shape != (len(self.vocab), word_dim):
+                    raise ValueError(f'{word_vectors_path}: expected ({len(self.vocab)}, {word_dim}) '
+                                     f'to match {word_vocab_path}, got {vectors.shape}')
+                self.word_emb = nn.Embedding.from_pretrained(
+                    torch.as_tensor(vectors, dtype=torch.float32), freeze=freeze_word_vectors)
+            else:
+                self.word_emb = nn.Embedding(num_words or 1, word_dim)
+                self.word_emb.weight.requires_grad_(not freeze_word_vectors)
+                self._vectors_from_checkpoint = num_words is None
         else:
             raise ValueError(f"word_embedding must be 'hashed' or 'pretrained', got "
                              f'{word_embedding!r}')
@@ -243,6 +261,57 @@ class T2MEvaluator(BaseModel):
         self.text_encoder = BiGRUEncoder(word_dim, text_hidden, embed_dim)
         self.movement_encoder = MovementConvEncoder(feature_dim - 4, movement_hidden, movement_dim)
         self.motion_encoder = BiGRUEncoder(movement_dim, motion_hidden, embed_dim)
+
+    @staticmethod
+    def _make_vip_lookup(vip_words: dict, where: str) -> dict:
+        lookup = {}
+        for name, words in vip_words.items():
+            if name not in POS_CATEGORIES:
+                raise KeyError(f'{where}: unknown class {name!r}; known: {POS_CATEGORIES[9:14]}')
+            for word in words:
+                lookup.setdefault(word, POS_CATEGORIES.index(name))
+        return lookup
+
+    @property
+    def vip_lookup(self) -> dict:
+        """word -> VIP class index (read from the ``vip_words`` JSON file on first use)."""
+        if self._vip_lookup is None:
+            with open(self._vip_words, encoding='utf-8') as f:
+                self._vip_lookup = self._make_vip_lookup(json.load(f), self._vip_words)
+        return self._vip_lookup
+
+    @staticmethod
+    def _read_vocab(path: str) -> dict:
+        with open(path, encoding='utf-8') as f:
+            vocab = {line.rstrip('\n'): i for i, line in enumerate(f)}
+        if 'unk' not in vocab:
+            raise ValueError(f'{path}: the vocabulary needs an "unk" entry')
+        return vocab
+
+    def _pretrained_vocab(self) -> dict:
+        if self.vocab is None:
+            vocab = self._read_vocab(self._vocab_path)
+            if len(vocab) != self.word_emb.num_embeddings:
+                raise ValueError(f'{self._vocab_path}: {len(vocab)} words, but the word vectors '
+                                 f'have {self.word_emb.num_embeddings} rows')
+            self.vocab = vocab
+        return self.vocab
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # vectors that come from the checkpoint: take its vocabulary size (children load after
+        # this, so the new embedding is filled by the same load_state_dict call, strict or not)
+        key = prefix + 'word_emb.weight'
+        if self._vectors_from_checkpoint and key in state_dict:
+            rows, dim = state_dict[key].shape
+            if dim != self.word_emb.embedding_dim:
+                raise ValueError(f'{key}: checkpoint word vectors are {dim}-d, the model expects '
+                                 f'{self.word_emb.embedding_dim}')
+            if rows != self.word_emb.num_embeddings:
+                frozen = not self.word_emb.weight.requires_grad
+                self.word_emb = nn.Embedding(rows, dim).to(self.word_emb.weight.device)
+                self.word_emb.weight.requires_grad_(not frozen)
+                self.vocab = None
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def feature_stats_set(self) -> bool:
@@ -264,8 +333,9 @@ class T2MEvaluator(BaseModel):
 
     # ------------------------------------------------------------------ text
     def word_id(self, word: str) -> int:
-        if self.vocab is not None:
-            return self.vocab.get(word, self.vocab['unk'])
+        if self.word_embedding_type == 'pretrained':
+            vocab = self._pretrained_vocab()
+            return vocab.get(word, vocab['unk'])
         return hashed_word_id(word, self.num_word_buckets)
 
     def tokenize(self, token_lists: Sequence[Sequence[str]]) -> tuple:
@@ -283,7 +353,10 @@ class T2MEvaluator(BaseModel):
                 if not sep:
                     raise ValueError(f'T2MEvaluator: token {token!r} is not "word/POS"')
                 ids[b, i] = self.word_id(word)
-                pos[b, i, pos_category(word, tag, self.vip_lookup)] = 1.0
+                if self.oov_pos == 'other' and word not in self._pretrained_vocab():
+                    pos[b, i, POS_CATEGORIES.index('OTHER')] = 1.0
+                else:
+                    pos[b, i, pos_category(word, tag, self.vip_lookup)] = 1.0
                 if word != 'unk' or i == 0:
                     n = i + 1
             lengths[b] = n
