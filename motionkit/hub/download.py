@@ -36,7 +36,8 @@ import urllib.parse
 import urllib.request
 from typing import Optional
 
-from motionkit.utils.checkpoint import file_sha256
+from motionkit.utils.io import file_sha256
+from motionkit.utils.paths import cache_dir
 
 from .metafiles import find_model
 
@@ -63,8 +64,7 @@ class ChecksumError(ValueError):
 
 def default_cache_dir() -> str:
     """``$MOTIONKIT_CACHE/checkpoints`` or ``~/.cache/motionkit/checkpoints``."""
-    root = os.environ.get('MOTIONKIT_CACHE') or osp.join(osp.expanduser('~'), '.cache', 'motionkit')
-    return osp.join(root, 'checkpoints')
+    return str(cache_dir('checkpoints'))
 
 
 def is_remote(name_or_url: str) -> bool:
