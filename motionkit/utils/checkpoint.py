@@ -269,8 +269,8 @@ def _refuse_scheme(filename: str, map_location: Any = None) -> Any:
 
 
 # mmengine's loaders that call torch.load on their own (no sha256 check, torch's default
-# weights_only): replaced by a clear refusal. http(s):// and motionkit:// are served by
-# motionkit.hub (verified download, then safe_load).
+# weights_only): replaced by a clear refusal. http(s)://, hf://, file:// and motionkit:// are
+# served by motionkit.hub (verified download, then safe_load).
 _REFUSED_SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://', 'openmmlab://', 'mmcls://',
                     'pavi://', r'(\S+\:)?s3://', r'(\S+\:)?petrel://')
 
@@ -288,3 +288,7 @@ def install_safe_checkpoint_loader() -> None:
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safe, force=True)
     for prefix in _REFUSED_SCHEMES:
         CheckpointLoader.register_scheme(prefixes=prefix, loader=_refuse_scheme, force=True)
+    # http(s)://, hf://, file:// and motionkit:// go through the hub's verified download (pinned
+    # sha256, then safe_load); imported here because the hub itself loads through this module
+    from motionkit.hub.checkpoint_schemes import register_checkpoint_schemes
+    register_checkpoint_schemes()

@@ -24,7 +24,8 @@ def build_owned_model(spec: Union[dict, str, Any], checkpoint: Optional[str], ow
     Args:
         spec: a ``MODELS`` config dict, the path of a ``.py`` config whose ``model`` is the network,
             or a ready object.
-        checkpoint: path of a checkpoint, or None.
+        checkpoint: path of a checkpoint, a hub URL / name (``https://``, ``motionkit://``, ...:
+            downloaded and checked against its pinned sha256), or None.
         owner: the owning component's name, for error messages.
         required_attr: a method the object must have (e.g. ``'edit_instructions'``).
     """
@@ -38,7 +39,7 @@ def build_owned_model(spec: Union[dict, str, Any], checkpoint: Optional[str], ow
     if required_attr is not None and not hasattr(obj, required_attr):
         raise TypeError(f'{owner}: {type(obj).__name__} has no {required_attr} method')
     if checkpoint:
-        if not osp.isfile(checkpoint):
+        if '://' not in str(checkpoint) and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'{owner}: checkpoint {checkpoint} does not exist')
         install_safe_checkpoint_loader()  # weights_only=True with motionkit's inert stand-ins
         load_checkpoint(obj, checkpoint, map_location='cpu', strict=True)

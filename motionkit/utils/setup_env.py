@@ -32,9 +32,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     for name in _PACKAGES:
         importlib.import_module(name)
     from .checkpoint import install_safe_checkpoint_loader
-    install_safe_checkpoint_loader()
-    from motionkit.hub import register_checkpoint_schemes
-    register_checkpoint_schemes()
+    install_safe_checkpoint_loader()  # local files and the hub's schemes, all through safe_load
     if not init_default_scope:
         return
     never_created = (DefaultScope.get_current_instance() is None

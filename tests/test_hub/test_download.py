@@ -279,6 +279,29 @@ def test_pinned_malicious_pickle_still_refused(file_server, cache, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize('kind', ['classic', 'getattr_chain', 'history_buffer'])
+def test_http_load_from_goes_through_the_safe_loader(file_server, cache, tmp_path, kind):
+    """An http(s) checkpoint reaches the safe loader from every entry point, also one that only ran
+    install_safe_checkpoint_loader() (a metric's owned network): pinned hash first, then
+    weights_only with motionkit's inert stand-ins."""
+    import io
+
+    from motionkit.utils.checkpoint import install_safe_checkpoint_loader
+    from motionkit.utils.owned_model import build_owned_model
+    from tests.test_utils.test_checkpoint_security import PAYLOADS
+    install_safe_checkpoint_loader()
+    marker = tmp_path / 'pwned'
+    buf = io.BytesIO()
+    torch.save(PAYLOADS[kind](marker), buf)
+    url, _ = file_server.add(f'/w/evil-{hashlib.sha256(buf.getvalue()).hexdigest()[:8]}.pth', buf.getvalue())
+    with pytest.raises(RuntimeError, match='weights_only=True'):
+        build_owned_model(torch.nn.Linear(2, 2), url, 'TestMetric')
+    assert not marker.exists()
+    unpinned, _ = file_server.add('/w/plain.pth', buf.getvalue())
+    with pytest.raises(UnpinnedHashError):
+        build_owned_model(torch.nn.Linear(2, 2), unpinned, 'TestMetric')
+
+
 def test_google_drive_link_explains_the_manual_route(cache, file_server):
     url = 'https://drive.google.com/file/d/1PE0PK8e5a5j-7-Xhs5YET5U5pGh0c821/view'
     with pytest.raises(DownloadError, match='gdown') as err:
