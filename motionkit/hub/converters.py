@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import os.path as osp
 import pickle
+import sys
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import torch
@@ -93,21 +94,24 @@ def save_converted(model: nn.Module, out: str, meta: Optional[dict] = None) -> s
     return sha
 
 
-class _NoGlobalsUnpickler(pickle.Unpickler):
-    """Unpickles plain lists/dicts/strings/numbers only: any class or function is refused."""
-
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f'refusing to load {module}.{name}: only plain Python data '
-                                     'is expected in this file')
-
-
 def load_plain_pickle(path: str) -> object:
-    """Read a pickle of plain data (word lists, word -> index dicts) without running code."""
-    with open(path, 'rb') as f:
-        try:
-            return _NoGlobalsUnpickler(f).load()
-        except (pickle.UnpicklingError, EOFError) as err:
-            raise ConversionError(f'{path}: not a pickle of plain data: {err}') from err
+    """Read a pickle of plain data (word lists, word -> index dicts) without running code
+    (:func:`motionkit.utils.safe_pickle_load`: containers, numbers, strings, numeric arrays)."""
+    try:
+        return _checkpoint.safe_pickle_load(path)
+    except (pickle.UnpicklingError, EOFError) as err:
+        raise ConversionError(f'not a pickle of plain data: {err}') from err
+
+
+def run_conversion(convert, *args, **kwargs) -> int:
+    """A converter tool's exit status: 0 when ``convert(*args, **kwargs)`` succeeds, 1 with the
+    error on stderr when the input is not what the converter expects."""
+    try:
+        convert(*args, **kwargs)
+    except (ConversionError, FileNotFoundError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    return 0
 
 
 def check_close(name: str, official: torch.Tensor, ours: torch.Tensor, atol: float) -> float:

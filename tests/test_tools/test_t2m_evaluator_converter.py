@@ -126,5 +126,5 @@ def test_pos_vocab_from_json_and_refused_pickle(tmp_path):
 
     with open(glove / 'our_vab_words.pkl', 'wb') as f:
         pickle.dump([Evil()], f)
-    with pytest.raises(ConversionError, match='refusing to load builtins.print'):
+    with pytest.raises(ConversionError, match='refusing to load global builtins.print'):
         conv.read_glove(str(glove))

@@ -26,8 +26,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from motionkit.hub.converters import (ConversionError, load_official, load_strict,  # noqa: E402
-                                      rename_keys, save_converted)
+from motionkit.hub.converters import (ConversionError, load_official, load_strict, rename_keys,  # noqa: E402
+                                      run_conversion, save_converted)
 from motionkit.models.editors.mdm import MDM, timestep_embedding  # noqa: E402
 
 RULES = [('input_process.poseEmbedding.', 'input_process.'),
@@ -118,12 +118,7 @@ def main(argv=None) -> int:
     p.add_argument('out', help='motionkit checkpoint to write')
     p.add_argument('--use-avg', action='store_true', help="take 'model_avg' (EMA) when present")
     args = p.parse_args(argv)
-    try:
-        convert(args.src, args.out, args.use_avg)
-    except (ConversionError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
+    return run_conversion(convert, args.src, args.out, args.use_avg)
 
 
 if __name__ == '__main__':

@@ -24,8 +24,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from motionkit.hub.converters import (ConversionError, load_official, load_strict,  # noqa: E402
-                                      rename_keys, save_converted, t2m_gpt_tcn_rules, tcn_sizes)
+from motionkit.hub.converters import (ConversionError, load_official, load_strict, rename_keys,  # noqa: E402
+                                      run_conversion, save_converted, t2m_gpt_tcn_rules, tcn_sizes)
 from motionkit.models.tokenizers.motion_vqvae import MotionVQVAE  # noqa: E402
 
 
@@ -83,12 +83,7 @@ def main(argv=None) -> int:
     p.add_argument('src')
     p.add_argument('out')
     args = p.parse_args(argv)
-    try:
-        convert(args.src, args.out)
-    except (ConversionError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
+    return run_conversion(convert, args.src, args.out)
 
 
 if __name__ == '__main__':

@@ -32,7 +32,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from t2m_gpt_vqvae_official import build_model as build_vqvae  # noqa: E402
 from t2m_gpt_vqvae_official import convert_state as convert_vq_state  # noqa: E402
 
-from motionkit.hub.converters import (ConversionError, load_official, load_strict,  # noqa: E402
+from motionkit.hub.converters import (ConversionError, load_official, load_strict, run_conversion,  # noqa: E402
                                       save_converted)
 from motionkit.utils.checkpoint import file_sha256  # noqa: E402
 
@@ -102,12 +102,7 @@ def main(argv=None) -> int:
     p.add_argument('--out-dir', required=True)
     p.add_argument('--codebook-size', type=int, default=512)
     args = p.parse_args(argv)
-    try:
-        convert(args.src, args.t5_dir, args.out_dir, args.codebook_size)
-    except (ConversionError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
+    return run_conversion(convert, args.src, args.t5_dir, args.out_dir, args.codebook_size)
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from mdm_official import convert_state, mdm_sizes, official_state  # noqa: E402
 
-from motionkit.hub.converters import ConversionError, load_strict, save_converted  # noqa: E402
+from motionkit.hub.converters import (ConversionError, load_strict, run_conversion, save_converted)  # noqa: E402
 from motionkit.models.editors.prior_mdm import PriorMDM  # noqa: E402
 
 CONTROLS = ('root_horizontal', 'left_wrist', 'right_foot')
@@ -62,12 +62,7 @@ def main(argv=None) -> int:
     p.add_argument('out')
     p.add_argument('--control', required=True, choices=CONTROLS)
     args = p.parse_args(argv)
-    try:
-        convert(args.src, args.out, args.control)
-    except (ConversionError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
+    return run_conversion(convert, args.src, args.out, args.control)
 
 
 if __name__ == '__main__':

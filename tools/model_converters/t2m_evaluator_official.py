@@ -38,8 +38,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from motionkit.hub.converters import (ConversionError, load_official,  # noqa: E402
-                                      load_plain_pickle, load_strict, rename_keys, save_converted)
+from motionkit.hub.converters import (ConversionError, load_official, load_plain_pickle,  # noqa: E402
+                                      load_strict, rename_keys, run_conversion, save_converted)
 from motionkit.models.evaluators.t2m_evaluator import POS_CATEGORIES, T2MEvaluator  # noqa: E402
 from motionkit.utils.checkpoint import file_sha256  # noqa: E402
 
@@ -190,13 +190,8 @@ def main(argv=None) -> int:
     p.add_argument('--movement-encoder', help='take the movement encoder from this file instead')
     p.add_argument('--out-dir', required=True)
     args = p.parse_args(argv)
-    try:
-        convert(args.finest, args.glove_dir, args.pos_vocab, args.mean, args.std, args.out_dir,
+    return run_conversion(convert, args.finest, args.glove_dir, args.pos_vocab, args.mean, args.std, args.out_dir,
                 args.movement_encoder)
-    except (ConversionError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == '__main__':
