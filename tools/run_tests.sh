@@ -9,6 +9,6 @@ cd "$MOTIONKIT_ROOT"
 python -c "import motionkit, torch, mmengine; print('motionkit', motionkit.__version__, 'torch', torch.__version__, 'mmengine', mmengine.__version__)"
 lint-imports --no-cache
 if [ "$#" -eq 0 ]; then
-  set -- tests -q -p no:cacheprovider --timeout=900
+  set -- tests -q -p no:cacheprovider --timeout=900 --durations=25
 fi
 exec python -m pytest "$@"
