@@ -4,6 +4,7 @@ import importlib.util
 
 import numpy as np
 
+from motionkit.structures import EditRequest
 from tests.conftest import REPO_ROOT
 
 
@@ -23,8 +24,7 @@ def test_by_edit_groups_by_part_and_operator(tmp_path):
             dict(body_part='lower_body', edit='kick_higher', target_joints='t.npy'),
             dict(body_part='upper_body', edit='wave_lower', target_joints='t.npy')]
     # every joint off by 1 mm / 3 mm / 5 mm along x (joints are in metres)
-    src = [dict(joints=target + [0.001, 0, 0]), dict(joints=target + [0.003, 0, 0]),
-           dict(joints=target + [0.005, 0, 0])]
+    src = [EditRequest('x', joints=target + [dx, 0, 0]) for dx in (0.001, 0.003, 0.005)]
     edited = [target + [0.002, 0, 0], target[:2] + [0.004, 0, 0], target]  # a shorter edit: common frames
     out = bench.by_edit(edited, rows, tmp_path, src)
     n, s, e = out[('lower_body', 'kick_higher')]
