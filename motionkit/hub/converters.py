@@ -33,8 +33,13 @@ def load_official(path: str, expected_keys: Sequence[str] = (), what: str = 'che
     try:
         obj = _checkpoint.safe_load(path, map_location='cpu')
     except RuntimeError as err:
-        raise ConversionError(f'{path}: cannot be read as a {what} (truncated download, or not a '
-                              f'torch file?): {err}') from err
+        try:  # what the file asks for, read without unpickling it
+            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except Exception:  # not a torch zip file at all
+            unsafe = []
+        hint = (f'; it holds objects motionkit does not build: {sorted(unsafe)[:10]}' if unsafe else
+                ' (truncated download, or not a torch file?)')
+        raise ConversionError(f'{path}: cannot be read as a {what}{hint}: {err}') from err
     if not isinstance(obj, dict):
         raise ConversionError(f'{path}: expected a dict ({what}), found {type(obj).__name__}')
     missing = [k for k in expected_keys if k not in obj]

@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
+from motionkit.hub.download import is_remote
 from motionkit.registry import MODELS
 from .checkpoint import install_safe_checkpoint_loader
 
@@ -39,7 +40,7 @@ def build_owned_model(spec: Union[dict, str, Any], checkpoint: Optional[str], ow
     if required_attr is not None and not hasattr(obj, required_attr):
         raise TypeError(f'{owner}: {type(obj).__name__} has no {required_attr} method')
     if checkpoint:
-        if '://' not in str(checkpoint) and not osp.isfile(checkpoint):
+        if not is_remote(checkpoint) and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'{owner}: checkpoint {checkpoint} does not exist')
         install_safe_checkpoint_loader()  # weights_only=True with motionkit's inert stand-ins
         load_checkpoint(obj, checkpoint, map_location='cpu', strict=True)

@@ -87,6 +87,14 @@ def chain_sides(skel) -> list[str]:
     return sides
 
 
+def _stack_frames(frames, num_frames: int, height: int, width: int) -> np.ndarray:
+    """Collect the frames of a renderer's ``iter_render`` into one ``(T, H, W, 3)`` uint8 array."""
+    out = np.empty((max(num_frames, 0), height, width, 3), np.uint8)
+    for t, frame in enumerate(frames):
+        out[t] = frame
+    return out
+
+
 def _check_joints(joints: Any, skel, ndim_last: tuple[int, ...] = (3,), name: str = 'joints'):
     arr = to_numpy(joints, name)
     if arr.ndim == 2:  # a single pose
@@ -369,10 +377,8 @@ class SkeletonRenderer:
         """
         j = _check_joints(joints, self.skeleton)
         T_out = j.shape[0] if num_frames is None else int(num_frames)
-        frames = np.empty((max(T_out, 0), self.height, self.width, 3), np.uint8)
-        for t, frame in enumerate(self.iter_render(j, title, extent, num_frames, fit_points)):
-            frames[t] = frame
-        return frames
+        return _stack_frames(self.iter_render(j, title, extent, num_frames, fit_points), T_out,
+                             self.height, self.width)
 
     def iter_render(self,
                     joints: Any,
@@ -519,10 +525,8 @@ class Skeleton2DRenderer:
         """
         kp = _check_joints(keypoints, self.skeleton, ndim_last=(2, 3), name='keypoints')
         T_out = kp.shape[0] if num_frames is None else int(num_frames)
-        frames = np.empty((max(T_out, 0), self.height, self.width, 3), np.uint8)
-        for t, frame in enumerate(self.iter_render(kp, title, image_size, background, num_frames)):
-            frames[t] = frame
-        return frames
+        return _stack_frames(self.iter_render(kp, title, image_size, background, num_frames), T_out,
+                             self.height, self.width)
 
     def iter_render(self,
                     keypoints: Any,
