@@ -39,7 +39,8 @@ __all__ = ['build_cigtime_triplets', 'cigtime_triplets_config', 'blend_features'
            'load_instruction_file', 'request_llm_paraphrases', 'parse_paraphrases',
            'CIGTIME_TRIPLETS_VERSION']
 
-CIGTIME_TRIPLETS_VERSION = '1.0'
+# 1.1: val / test instructions use held-out phrasings (split_phrasings)
+CIGTIME_TRIPLETS_VERSION = '1.1'
 BODY_PART_WEIGHTS = {'upper_body': 0.4, 'lower_body': 0.4, 'whole_body': 0.2}
 _RNG_STREAM = 11  # rng_for(seed, index, 11): streams 0-3 belong to the SynthMotion build itself
 
@@ -289,6 +290,11 @@ class _Builder:
         self.editor, self.exact = editor, exact_editor
         self.is_exact = getattr(editor, 'exact', False) and editor is exact_editor
         self.file_entries, self.llm = file_entries, llm_paraphrases
+        from motionkit.synthmotion.edits import EDIT_OPERATORS
+        from motionkit.synthmotion.triplets import split_phrasings
+        self.phrasings = split_phrasings({
+            name: (llm_paraphrases[name]['paraphrases'] if llm_paraphrases is not None else op.templates)
+            for name, op in EDIT_OPERATORS.items()})
         # Targets are encoded like the source features they sit beside (the source build's record).
         manifest = source_root / 'manifest.json'
         self.rep = HumanML3DFeatures(root_angular_velocity=feature_encoding_from_metadata(
@@ -302,11 +308,13 @@ class _Builder:
         self.ids = list(self.programs)
 
     # ---- instruction choice
-    def _synthmotion_choices(self, item, source_id: str, rng) -> list:
-        """``per_source`` realisable SynthMotion edits (different operators)."""
+    def _synthmotion_choices(self, item, source_id: str, rng, split: str) -> list:
+        """``per_source`` realisable SynthMotion edits (different operators), phrased with the
+        split's phrasings (:func:`~motionkit.synthmotion.triplets.split_phrasings`: val / test
+        instructions use phrasings no training instruction uses)."""
         from motionkit.synthmotion.edits import applicable_edits
         from motionkit.synthmotion.triplets import (MIN_EDIT_CHANGE, body_part_order, fill_instructions,
-                                                             propose_edit, source_events)
+                                                    phrasings_for_split, propose_edit, source_events)
         events = source_events(item)
         cands = applicable_edits(events)
         chosen, used = [], set()
@@ -322,10 +330,7 @@ class _Builder:
                                                      min_change=MIN_EDIT_CHANGE)
             if realized is None:
                 continue
-            if self.llm is not None:
-                templates = list(self.llm[op.name]['paraphrases'])
-            else:
-                templates = list(op.templates)
+            templates = phrasings_for_split(self.phrasings, op.name, split)
             rng.shuffle(templates)
             instructions = fill_instructions(op, proposal[1], proposal[2], proposal[3], templates)
             chosen.append(dict(instructions=instructions, op=op, k=k, proposal=proposal,
@@ -386,7 +391,7 @@ class _Builder:
         if self.cfg['instruction_source'] == 'file':
             choices = self._file_choices(item, source_id, rng)
         else:
-            choices = self._synthmotion_choices(item, source_id, rng)
+            choices = self._synthmotion_choices(item, source_id, rng, prog['split'])
         if not choices:
             return []
         src_joints = np.load(self.source_root / 'new_joints' / f'{source_id}.npy').astype(np.float32)
@@ -545,9 +550,16 @@ def build_cigtime_triplets(out_dir: Union[str, os.PathLike], num_motions: int, s
         atomic_save_npy(out / name, np.load(source_root / name))
     counts = {s: sum(t['split'] == s for t in triplets) for s in ('train', 'val', 'test')}
     counts['sources_without_triplet'] = num_motions - len({t['source_id'] for t in triplets})
+    # how many held-out instructions a model could copy from the training set (issue #18, item 3)
+    from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction
+    seen = {normalize_instruction(i) for t in triplets if t['split'] == 'train' for i in t['instructions']}
+    phrasing = dict(distinct_train_instructions=len(seen))
+    for split in ('val', 'test'):
+        refs = [normalize_instruction(t['instruction']) for t in triplets if t['split'] == split]
+        phrasing[f'{split}_seen_in_train'] = (sum(r in seen for r in refs) / len(refs)) if refs else None
     source_manifest = json.loads((source_root / 'manifest.json').read_text())
     manifest = dict(
-        name='CigTimeTriplets', version=CIGTIME_TRIPLETS_VERSION, counts=counts,
+        name='CigTimeTriplets', version=CIGTIME_TRIPLETS_VERSION, counts=counts, phrasing=phrasing,
         feature_encoding=builder.rep.encoding_record(),
         provenance=dict(
             source=dict(type='SynthMotion', path=str(Path(source_root).resolve()), config=source_cfg,

@@ -27,7 +27,7 @@ from mmengine.dataset import BaseDataset
 
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import DATASETS
-from motionkit.structures.edit_request import format_edit_text
+from motionkit.structures.edit_request import format_edit_text, with_body_part
 
 __all__ = ['CigTimeTripletDataset', 'read_triplet_manifest', 'TRIPLET_SPLITS']
 
@@ -102,6 +102,12 @@ class CigTimeTripletDataset(BaseDataset):
             caption), for an editor told what the source does as well as what to change.
         min_motion_length: Shortest target kept, in feature frames (items below it are dropped
             and counted in ``filter_stats``); ``None`` keeps everything.
+        body_part_prefix: Write ``instruction`` / ``instructions`` (and the ``texts`` made from
+            them) as CigTime's instructions read: opening with the body part
+            (``'Upper body: raise your arms higher'``, :func:`~motionkit.structures.with_body_part`),
+            so a model that generates instructions also says which part to edit and the
+            reconstruction metric parses it from the generated text. ``False`` (the editors'
+            training text) keeps the bare instruction.
         body_parts: Keep only triplets of these body parts (e.g. ``('upper_body',
             'lower_body')`` for a body-part editor, which never edits the whole body); the others
             are counted in ``filter_stats``. ``None`` keeps every body part.
@@ -119,6 +125,7 @@ class CigTimeTripletDataset(BaseDataset):
                  text_template: str = '{instruction}',
                  min_motion_length: Optional[int] = None,
                  body_parts: Optional[Sequence[str]] = None,
+                 body_part_prefix: bool = False,
                  metainfo: Optional[dict] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
@@ -149,6 +156,7 @@ class CigTimeTripletDataset(BaseDataset):
                                  f'{BODY_PARTS}, got {body_parts!r}')
             body_parts = tuple(body_parts)
         self.body_parts = body_parts
+        self.body_part_prefix = bool(body_part_prefix)
         self.filter_stats: dict = {}
         ann_file = osp.join(data_root, 'triplets.jsonl')
         if not osp.isfile(ann_file):
@@ -236,6 +244,9 @@ class CigTimeTripletDataset(BaseDataset):
                 continue
             instructions = list(rec['instructions'])
             used = rec['instruction']
+            if self.body_part_prefix:
+                instructions = [with_body_part(rec['body_part'], i) for i in instructions]
+                used = with_body_part(rec['body_part'], used)
             captions = [used] if self.instruction_mode == 'first' else instructions
             captions = self._texts(captions, list(rec.get('source_captions') or []), rec['id'])
             data_list.append(dict(

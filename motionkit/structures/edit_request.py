@@ -11,11 +11,17 @@ from typing import List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 import numpy as np
 
-__all__ = ['EDIT_BODY_PARTS', 'EditRequest', 'InstructionEditor', 'format_edit_text']
+__all__ = ['EDIT_BODY_PARTS', 'BODY_PART_PREFIXES', 'EditRequest', 'InstructionEditor', 'format_edit_text',
+           'with_body_part', 'parse_body_part']
 
 #: the parts an instruction edit regenerates (CigTime's "Upper body:" / "Lower body:" instructions);
 #: ``'whole_body'`` regenerates everything
 EDIT_BODY_PARTS = ('upper_body', 'lower_body', 'whole_body')
+#: how an instruction names its body part: CigTime's instructions open with "Upper body:" /
+#: "Lower body:" (sec. 3.2, the editor is told which part to regenerate); SynthMotion's timing and
+#: event edits move everything and open with "Whole body:"
+BODY_PART_PREFIXES = {'upper_body': 'Upper body', 'lower_body': 'Lower body', 'whole_body': 'Whole body'}
+_PREFIX_RE = re.compile(r'^\s*(upper|lower|whole)[\s_-]*body\s*:\s*', re.IGNORECASE)
 
 
 @dataclass
@@ -77,3 +83,33 @@ def format_edit_text(template: str, instruction: str, source_caption: str = '') 
     text = template.format(instruction=instruction.strip(),
                            source_caption=caption + '.' if caption else '')
     return ' '.join(re.sub(r'([.!?;])(?=[^\s.!?;])', r'\1 ', text).split())
+
+
+def with_body_part(body_part: str, instruction: str) -> str:
+    """The instruction as CigTime writes it: ``'Upper body: raise your arms higher'``.
+
+    An instruction that already opens with a body part is returned with that prefix replaced.
+
+    Raises:
+        ValueError: ``body_part`` is not one of :data:`EDIT_BODY_PARTS`.
+    """
+    if body_part not in BODY_PART_PREFIXES:
+        raise ValueError(f'with_body_part: body_part must be one of {EDIT_BODY_PARTS}, got {body_part!r}')
+    _, text = parse_body_part(instruction)
+    return f'{BODY_PART_PREFIXES[body_part]}: {text}'
+
+
+def parse_body_part(instruction: str) -> Tuple[Optional[str], str]:
+    """Split a generated instruction into the body part it names and the rest.
+
+    ``'Upper body: raise your arms higher'`` -> ``('upper_body', 'raise your arms higher')``;
+    case, ``_`` / ``-`` between the words and spaces around the colon are tolerated. The part must
+    open the instruction (as in CigTime's data); an instruction that does not open with one gives
+    ``(None, instruction stripped)``: the caller decides what a missing part costs (the
+    reconstruction metric counts it as a failure and lets the editor move the whole body).
+    """
+    text = str(instruction)
+    m = _PREFIX_RE.match(text)
+    if m is None:
+        return None, text.strip()
+    return f'{m.group(1).lower()}_body', text[m.end():].strip()

@@ -8,6 +8,7 @@ from .build import (SYNTHMOTION_VERSION, build_synthmotion, config_hash, default
 from .captions import caption_for_program, format_caption_line
 from .edits import EDIT_OPERATORS, EditOperator
 from .generator import Motion, synthesize
+from .instruction_parser import operators_named
 from .learner_expert import ACTIVITIES, make_feedback_pair, t2m22_to_coco17_approx, to_coco17
 from .primitives import PRIMITIVES, Primitive
 from .program import ClassDistribution, SynthItem, sample_motion
@@ -22,5 +23,5 @@ __all__ = [
     'ACTIVITIES', 'Motion', 'synthesize', 'sample_motion', 'SynthItem', 'ClassDistribution', 'make_triplet',
     'make_feedback_pair', 'caption_for_program', 'format_caption_line', 'to_coco17', 't2m22_to_coco17_approx',
     'pelvis_frame_positions', 'unchanged_joints', 'BodyShape', 'sample_body', 'JOINTS', 'UPPER_BODY',
-    'LOWER_BODY', 'BODY_REGIONS'
+    'LOWER_BODY', 'BODY_REGIONS', 'operators_named'
 ]

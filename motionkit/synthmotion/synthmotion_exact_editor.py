@@ -7,6 +7,11 @@ matched edit is synthesised with ``make_triplet``'s keep logic (joints outside t
 copied from the source). This is the "ground-truth editor" of the CigTime reconstruction metric on
 SynthMotion: a perfect instruction reproduces the target exactly, a wrong one gives another
 motion, an unusable one leaves the source unchanged.
+
+Matching is order-aware and strict: the instruction must be one of the filled paraphrases, or
+within ``1 - min_similarity`` of one in word-level edit distance (one wrong word in ten). A
+bag-of-words score would give the reference instruction with its words shuffled full credit; the
+edit distance of a shuffle, a truncation or another edit's instruction is far above that.
 """
 from __future__ import annotations
 
@@ -20,13 +25,14 @@ import numpy as np
 import torch
 
 from motionkit.registry import MODELS
-from motionkit.structures.edit_request import EditRequest
+from motionkit.structures.edit_request import EditRequest, parse_body_part
 from .build import ensure_synthmotion
 from .edits import applicable_edits
 from .program import ClassDistribution, sample_motion
 from .triplets import enumerate_edit_proposals, fill_instructions, realize_edit, source_events
 
-__all__ = ['SynthMotionExactEditor', 'normalize_instruction', 'token_f1', 'resolve_synthmotion_root']
+__all__ = ['SynthMotionExactEditor', 'normalize_instruction', 'token_f1', 'token_edit_similarity',
+           'resolve_synthmotion_root']
 
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 
@@ -45,6 +51,22 @@ def token_f1(a: Sequence[str], b: Sequence[str]) -> float:
         return 0.0
     precision, recall = common / len(a), common / len(b)
     return 2 * precision * recall / (precision + recall)
+
+
+def token_edit_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """``1 - levenshtein(a, b) / max(len(a), len(b))`` over words (insert, delete, substitute
+    one word: cost 1). Order-aware: ``'kick higher'`` vs ``'higher kick'`` is 0.0. Two empty
+    sequences give 1.0."""
+    n, m = len(a), len(b)
+    if max(n, m) == 0:
+        return 1.0
+    prev = list(range(m + 1))
+    for i in range(1, n + 1):
+        cur = [i] + [0] * m
+        for j in range(1, m + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+        prev = cur
+    return 1.0 - prev[m] / max(n, m)
 
 
 def resolve_synthmotion_root(data_root: str) -> str:
@@ -110,14 +132,22 @@ class SynthMotionExactEditor(torch.nn.Module):
     Matching (per source, over the operators applicable to its program and every concrete
     possibility of each, see :func:`~motionkit.synthmotion.triplets.enumerate_edit_proposals`):
     the normalised instruction equal to a filled paraphrase wins; otherwise the paraphrase with the
-    best token F1 if it reaches ``min_f1``. Candidates are tried best first until one can be
-    synthesised. No usable match returns the source joints unchanged (counted in
-    :meth:`match_stats`).
+    highest word-level edit similarity (:func:`token_edit_similarity`) if it reaches
+    ``min_similarity``. Candidates are tried best first until one can be synthesised. No usable
+    match returns the source joints unchanged (counted in :meth:`match_stats`).
+
+    The paraphrases are the operators' own templates plus, for a triplet folder built with LLM
+    paraphrases, the ones its manifest records. A request whose ``body_part`` is
+    ``'upper_body'`` or ``'lower_body'`` (the part the instruction names) is matched against that
+    part's operators only; ``'whole_body'`` (also what the reconstruction metric sends for an
+    instruction that names no part) leaves every operator free.
 
     Args:
         data_root: Default triplet folder / SynthMotion build for sources without ``data_root``.
         synthmotion_root: The SynthMotion build to use for every source (overrides ``data_root``).
-        min_f1: Lowest token F1 of a fuzzy match.
+        min_similarity: Lowest word-level edit similarity of a near match (0.9: one wrong word in
+            ten; calibrated by the control rows of the CigTime table: shuffled, truncated and
+            other-triplet ground-truth instructions stay below it).
         num_draws: Seeded draws that enumerate random operators (e.g. ``*_more_times``).
         cache_size: Regenerated source motions kept in memory (least recently used dropped).
     """
@@ -125,19 +155,20 @@ class SynthMotionExactEditor(torch.nn.Module):
     exact = True  # the edit keeps the untouched joints by construction (no eq.-5 blend needed)
 
     def __init__(self, data_root: Optional[str] = None, synthmotion_root: Optional[str] = None,
-                 min_f1: float = 0.5, num_draws: int = 16, cache_size: int = 512) -> None:
+                 min_similarity: float = 0.9, num_draws: int = 16, cache_size: int = 512) -> None:
         super().__init__()
-        if not 0.0 < min_f1 <= 1.0:
-            raise ValueError(f'SynthMotionExactEditor: min_f1 must be in (0, 1], got {min_f1}')
+        if not 0.0 < min_similarity <= 1.0:
+            raise ValueError(f'SynthMotionExactEditor: min_similarity must be in (0, 1], got {min_similarity}')
         self.data_root = data_root
         self.synthmotion_root = synthmotion_root
-        self.min_f1 = float(min_f1)
+        self.min_similarity = float(min_similarity)
         self.num_draws = int(num_draws)
         self.cache_size = int(cache_size)
         self._builds: dict = {}
         self._roots: dict = {}
         self._items: OrderedDict = OrderedDict()
         self._stats = Counter()
+        self._paraphrases: dict = {}
 
     # ------------------------------------------------------------------ sources
     def _build_for(self, data_root: Optional[str]) -> _Build:
@@ -176,48 +207,85 @@ class SynthMotionExactEditor(torch.nn.Module):
                                f'{item.motion_id!r} with {item.motion.num_frames} frames, but the build '
                                f'recorded {build.programs[source_id]["num_frames"]}: was the build made by '
                                'another SynthMotion version?')
-        entry = (item, self._candidates(item))
+        entry = (item, self._candidates(item, self._extra_paraphrases(data_root)))
         self._items[key] = entry
         while len(self._items) > self.cache_size:
             self._items.popitem(last=False)
         return entry
 
-    def _candidates(self, item) -> list:
+    def _extra_paraphrases(self, data_root: Optional[str]) -> dict:
+        """``{operator: [templates]}`` a triplet folder's manifest records beyond the operators'
+        own (LLM paraphrases, ``provenance.instructions.paraphrases``); ``{}`` for none."""
+        where = data_root or self.data_root
+        if not where:
+            return {}
+        if where not in self._paraphrases:
+            extra = {}
+            path = osp.join(where, 'manifest.json')
+            if osp.isfile(path):
+                with open(path, encoding='utf-8') as f:
+                    manifest = json.load(f)
+                para = ((manifest.get('provenance') or {}).get('instructions') or {}).get('paraphrases')
+                if isinstance(para, dict):
+                    extra = {k: list(v) for k, v in para.items() if isinstance(v, list)}
+            self._paraphrases[where] = extra
+        return self._paraphrases[where]
+
+    def _candidates(self, item, extra: Optional[dict] = None) -> list:
         events = source_events(item)
         table = []
         for op, k in applicable_edits(events):
+            templates = list(op.templates) + [t for t in (extra or {}).get(op.name, ()) if t not in op.templates]
             for proposal in enumerate_edit_proposals(events, op, k, self.num_draws):
-                for text in fill_instructions(op, proposal[1], proposal[2], proposal[3]):
+                seen = set()
+                for text in fill_instructions(op, proposal[1], proposal[2], proposal[3], templates):
                     norm = normalize_instruction(text)
-                    table.append((norm.split(), norm, op, k, proposal))
+                    if norm not in seen:
+                        seen.add(norm)
+                        table.append((norm.split(), norm, op, k, proposal))
         return table
 
     # ------------------------------------------------------------------ matching
-    def match(self, source_id: str, instruction: str, data_root: Optional[str] = None) -> list:
+    def match(self, source_id: str, instruction: str, data_root: Optional[str] = None,
+              body_part: str = 'whole_body') -> list:
         """Candidate edits for ``instruction``, best first: ``[(score, operator, k, proposal)]``
-        (score 2.0 for an exact match, else the token F1 >= ``min_f1``; one entry per concrete
-        edit)."""
+        (score 2.0 for an exact match, else the word-level edit similarity >= ``min_similarity``;
+        one entry per concrete edit). ``body_part`` other than ``'whole_body'`` keeps that part's
+        operators only; an instruction that still opens with a body part is matched without it."""
         _, table = self.source_item(source_id, data_root)
-        norm = normalize_instruction(instruction)
+        named, text = parse_body_part(instruction)
+        if named is not None and body_part == 'whole_body':
+            body_part = named
+        norm = normalize_instruction(text)
         tokens = norm.split()
         best = {}
         for cand_tokens, cand_norm, op, k, proposal in table:
-            score = 2.0 if cand_norm == norm else (token_f1(tokens, cand_tokens) if tokens else 0.0)
+            if body_part != 'whole_body' and op.body_part != body_part:
+                continue
+            if cand_norm == norm:
+                score = 2.0
+            elif tokens and abs(len(tokens) - len(cand_tokens)) <= (1 - self.min_similarity) * max(
+                    len(tokens), len(cand_tokens)):
+                score = token_edit_similarity(tokens, cand_tokens)
+            else:
+                continue
             ident = id(proposal)
-            if score >= self.min_f1 and score > best.get(ident, (-1.0, ))[0]:
+            if score >= self.min_similarity and score > best.get(ident, (-1.0, ))[0]:
                 best[ident] = (score, op, k, proposal)
         # stable sort: ties keep the order of applicable_edits (event order, then operator order)
         return sorted(best.values(), key=lambda c: -c[0])
 
-    def edit_one(self, source_id: str, instruction: str, data_root: Optional[str] = None):
-        """Apply ``instruction`` to SynthMotion motion ``source_id``.
+    def edit_one(self, source_id: str, instruction: str, data_root: Optional[str] = None,
+                 body_part: str = 'whole_body'):
+        """Apply ``instruction`` to SynthMotion motion ``source_id`` (``body_part``: see
+        :meth:`match`).
 
         Returns:
             ``dict(target=Motion, operator=EditOperator, event=int | None, proposal=tuple,
             edited_joints=tuple)`` or ``None`` when no applicable operator matches (or none of
             the matches can be synthesised).
         """
-        for _, op, k, proposal in self.match(source_id, instruction, data_root):
+        for _, op, k, proposal in self.match(source_id, instruction, data_root, body_part):
             result = self.edit_with_operator(source_id, op, k, proposal, data_root)
             if result is not None:
                 return result
@@ -251,7 +319,7 @@ class SynthMotionExactEditor(torch.nn.Module):
         for i, req in enumerate(requests):
             if not req.source_id:
                 raise KeyError(f'SynthMotionExactEditor: request {i} has no source_id')
-            result = self.edit_one(req.source_id, req.instruction, req.data_root)
+            result = self.edit_one(req.source_id, req.instruction, req.data_root, req.body_part)
             self._stats['total'] += 1
             if result is None:
                 self._stats['unmatched'] += 1

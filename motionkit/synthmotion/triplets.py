@@ -16,7 +16,10 @@ from .program import ACTION_NAMES, MIN_JOINT_FRAMES, SynthItem
 
 __all__ = ['make_triplet', 'unchanged_joints', 'pelvis_frame_positions', 'MIN_EDIT_CHANGE', 'propose_edit',
            'enumerate_edit_proposals', 'fill_instructions', 'realize_edit', 'edit_record', 'source_events',
-           'body_part_order']
+           'body_part_order', 'split_phrasings', 'phrasings_for_split', 'HELD_OUT_SPLITS']
+
+#: splits whose instructions are written with phrasings no training instruction uses
+HELD_OUT_SPLITS = ('val', 'test')
 
 MIN_EDIT_CHANGE = 0.03  # an edit must move some joint of its part by >= 3 cm
 
@@ -150,6 +153,57 @@ def fill_instructions(op: EditOperator, old_p: dict, new_p: dict, info: dict,
     """The operator's paraphrases filled with the old / new values (``templates`` in the given
     order, default the operator's own order)."""
     return [_fill(t, old_p, new_p, info) for t in (op.templates if templates is None else templates)]
+
+
+def split_phrasings(phrasings: dict) -> dict:
+    """Which phrasings (instruction templates) of each edit the training split may use, and which
+    are held out for val / test.
+
+    Test instructions must be phrased in words no training instruction uses, or BLEU / METEOR
+    reward picking the training string of the right edit (issue #18: 80 % of the test instructions
+    were verbatim training strings). Per edit, every third phrasing is held out, starting at an
+    offset fixed by a CRC-32 of its name (stable across processes). A phrasing several edits share
+    (``'move faster'``, ``'do one less'``) gets one decision for all of them, taken by the first
+    edit in name order, so it cannot be a training string of one edit and a test string of another.
+    Every edit with two or more phrasings keeps at least one on each side where the shared
+    decisions allow it; order is kept.
+
+    Args:
+        phrasings: ``{edit name: [templates]}`` (e.g. ``{op.name: op.templates}``).
+
+    Returns:
+        ``{edit name: dict(train=[...], held_out=[...])}``; an edit with one phrasing (or whose
+        phrasings are all held out by other edits' decisions) uses the same ones on both sides,
+        which the triplet manifest's ``phrasing`` record reports.
+    """
+    import zlib
+    from .synthmotion_exact_editor import normalize_instruction
+    decided: dict = {}
+    out = {}
+    for key in sorted(phrasings):
+        ph = list(phrasings[key])
+        norms = [normalize_instruction(t) for t in ph]
+        offset = zlib.crc32(key.encode('utf-8')) % 3
+        held = [decided.get(n, i % 3 == offset) for i, n in enumerate(norms)]
+        if len(ph) >= 2 and (all(held) or not any(held)):
+            free = [i for i, n in enumerate(norms) if n not in decided]
+            if free:  # flip the last phrasing no other edit has decided
+                held[free[-1]] = not held[free[-1]]
+        for n, h in zip(norms, held):
+            decided.setdefault(n, h)
+        train = [t for t, h in zip(ph, held) if not h]
+        test = [t for t, h in zip(ph, held) if h]
+        out[key] = dict(train=train or test, held_out=test or train)
+    return out
+
+
+def phrasings_for_split(split_table: dict, key: str, split: str) -> list:
+    """The phrasings of edit ``key`` a split uses (``split_table`` from :func:`split_phrasings`)."""
+    if split not in ('train', ) + HELD_OUT_SPLITS:
+        raise ValueError(f"phrasings_for_split: split must be 'train', 'val' or 'test', got {split!r}")
+    if key not in split_table:
+        raise KeyError(f'phrasings_for_split: no phrasings for edit {key!r}')
+    return list(split_table[key]['train' if split == 'train' else 'held_out'])
 
 
 def realize_edit(item: SynthItem, op: EditOperator, k: int | None, new_events: list, old_p: dict,

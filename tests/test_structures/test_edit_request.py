@@ -37,3 +37,19 @@ def test_format_edit_text_by_hand():
     assert format_edit_text('{source_caption}{instruction}', 'bow deeper', 'a person bows.') == \
         'a person bows. bow deeper'
     assert format_edit_text('{instruction}', 'walk slower') == 'walk slower'
+
+
+def test_body_part_opening_parsed_and_written():
+    from motionkit.structures import parse_body_part, with_body_part
+    assert parse_body_part('Upper body: raise your arms higher') == ('upper_body', 'raise your arms higher')
+    # the word-level tokenizer decodes lower case with a space before the colon
+    assert parse_body_part('lower body : squat deeper') == ('lower_body', 'squat deeper')
+    assert parse_body_part('Whole-body:walk faster') == ('whole_body', 'walk faster')
+    # the part must open the instruction; anything else names none
+    assert parse_body_part('raise your upper body: higher') == (None, 'raise your upper body: higher')
+    assert parse_body_part('  squat deeper ') == (None, 'squat deeper')
+    assert parse_body_part('Left body: x') == (None, 'Left body: x')
+    assert with_body_part('lower_body', 'squat deeper') == 'Lower body: squat deeper'
+    assert with_body_part('upper_body', 'Lower body: wave') == 'Upper body: wave'  # replaced, not stacked
+    with pytest.raises(ValueError, match="got 'arms'"):
+        with_body_part('arms', 'x')

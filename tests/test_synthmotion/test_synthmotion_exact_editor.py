@@ -6,7 +6,7 @@ import pytest
 
 from motionkit.structures import EditRequest
 from motionkit.synthmotion import SynthMotionExactEditor
-from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction, token_f1
+from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction, token_edit_similarity, token_f1
 
 
 @pytest.fixture(scope='module')
@@ -27,6 +27,11 @@ def test_text_helpers():
     assert token_f1('raise your arm'.split(), 'raise your arms higher'.split()) == pytest.approx(
         2 * (2 / 3) * (2 / 4) / (2 / 3 + 2 / 4))
     assert token_f1(['a'], ['b']) == 0.0
+    # word-level Levenshtein: one substitution in four words -> 3/4; order matters
+    assert token_edit_similarity('raise your arms higher'.split(), 'raise your arms lower'.split()) == 0.75
+    assert token_edit_similarity('kick higher'.split(), 'higher kick'.split()) == 0.0
+    assert token_edit_similarity('a b c'.split(), 'a c'.split()) == pytest.approx(2 / 3)
+    assert token_edit_similarity([], []) == 1.0
 
 
 def test_ground_truth_instruction_reproduces_target(synth_root):
@@ -51,18 +56,36 @@ def test_ground_truth_instruction_reproduces_target(synth_root):
     assert stats == dict(matched=checked, unmatched=0, total=checked)
 
 
-def test_fuzzy_match_and_gibberish(synth_root):
+def test_strict_order_aware_matching(synth_root):
     editor = SynthMotionExactEditor(data_root=str(synth_root))
     tr = next(t for t in _triplets(synth_root) if t['edit'] not in ('add_event', ) and
-              t['body_part'] != 'whole_body')
+              t['body_part'] != 'whole_body' and len(t['instructions'][0].split()) >= 5)
     gt = np.load(synth_root / tr['target_joints'])
     source = np.load(synth_root / tr['source_joints'])
-    noisy = 'Please, ' + tr['instructions'][0].upper() + '!!'
-    texts = [noisy, 'purple elephants sing opera loudly']
+    ref = tr['instructions'][0]
+    words = ref.split()
+    noisy = ref.upper() + '!!'  # case and punctuation do not matter
+    shuffled = ' '.join(words[::-1])
+    truncated = ' '.join(words[:len(words) // 2])
+    texts = [noisy, shuffled, truncated, 'purple elephants sing opera loudly']
     out = editor.edit_instructions([EditRequest(t, source_id=tr['source_id'], joints=source) for t in texts])
     assert np.abs(out[0] - gt).max() <= 1e-5
-    np.testing.assert_array_equal(out[1], source)  # no match: the source unchanged
-    assert editor.match_stats() == dict(matched=1, unmatched=1, total=2)
+    for k in (1, 2, 3):  # word salad, half an instruction and gibberish edit nothing
+        np.testing.assert_array_equal(out[k], source, err_msg=texts[k])
+    assert editor.match_stats() == dict(matched=1, unmatched=3, total=4)
+    # an extra word in a long instruction is still within min_similarity (one in ten) ...
+    long_ref = next((t['instructions'][0] for t in _triplets(synth_root)
+                     if len(t['instructions'][0].split()) >= 9 and t['edit'] != 'add_event'), None)
+    if long_ref is not None:
+        src_id = next(t['source_id'] for t in _triplets(synth_root) if t['instructions'][0] == long_ref)
+        assert editor.match(src_id, long_ref + ' please')[0][0] >= 0.9
+    # ... and the body part the request names restricts the operators
+    other = 'lower_body' if tr['body_part'] == 'upper_body' else 'upper_body'
+    assert editor.match(tr['source_id'], ref, body_part=other) == []
+    assert editor.match(tr['source_id'], ref, body_part=tr['body_part'])[0][0] == 2.0
+    part_word = {'upper_body': 'Upper', 'lower_body': 'Lower'}
+    assert editor.match(tr['source_id'], f'{part_word[other]} body: {ref}') == []
+    assert editor.match(tr['source_id'], f'{part_word[tr["body_part"]]} body: {ref}')[0][0] == 2.0
     editor.reset_stats()
     assert editor.match_stats()['total'] == 0
 

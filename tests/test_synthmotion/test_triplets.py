@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from motionkit.synthmotion import EDIT_OPERATORS, make_triplet, pelvis_frame_positions
 from motionkit.synthmotion.body import JOINTS, LOWER_BODY
@@ -60,3 +61,25 @@ def test_forced_operator_and_instruction_filling(synth_items):
     assert rec['new_params']['hand'] == new_hand
     assert any(new_hand in s for s in rec['instructions']) or any('other hand' in s for s in rec['instructions'])
     assert set(rec['regions']) == {'left_arm', 'right_arm'}
+
+
+def test_held_out_phrasings():
+    from motionkit.synthmotion.edits import EDIT_OPERATORS
+    from motionkit.synthmotion.synthmotion_exact_editor import normalize_instruction
+    from motionkit.synthmotion.triplets import phrasings_for_split, split_phrasings
+    table = split_phrasings({name: op.templates for name, op in EDIT_OPERATORS.items()})
+    train = {normalize_instruction(t) for v in table.values() for t in v['train']}
+    held = {normalize_instruction(t) for v in table.values() for t in v['held_out']}
+    # no phrasing is on both sides, even the ones several edits share ('move faster', 'do one less')
+    assert not train & held
+    assert all(len(v['train']) == 2 and len(v['held_out']) == 1 for v in table.values())
+    assert table == split_phrasings({name: op.templates for name, op in EDIT_OPERATORS.items()})
+    # hand-checked rule: every third phrasing from an offset fixed by the name's CRC-32
+    import zlib
+    offset = zlib.crc32(b'x') % 3
+    small = split_phrasings({'x': ['a', 'b', 'c', 'd', 'e', 'f']})['x']
+    assert small['held_out'] == [p for i, p in enumerate('abcdef') if i % 3 == offset]
+    assert phrasings_for_split(table, 'kick_higher', 'test') == phrasings_for_split(table, 'kick_higher', 'val')
+    assert split_phrasings({'one': ['only']})['one'] == dict(train=['only'], held_out=['only'])
+    with pytest.raises(ValueError, match="split must be"):
+        phrasings_for_split(table, 'kick_higher', 'dev')

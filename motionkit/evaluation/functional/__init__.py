@@ -7,11 +7,11 @@ from .retrieval import (batched_retrieval, cosine_similarity_matrix, directional
                         median_rank, retrieval_ranks, retrieval_recall)
 from .t2m import (activation_statistics, diversity, euclidean_distance_matrix, fid,
                   frechet_distance, mean_confidence_interval, mm_dist, multimodality, r_precision)
-from .text import bleu, check_text_pairs, cider, meteor, ptb_tokenize, rouge
+from .text import bleu, check_text_pairs, cider, meteor, normalize_text, ptb_tokenize, rouge
 from .text_similarity import MiniLMTextEncoder, text_embedding_similarity
 
 __all__ = [
-    'bleu', 'rouge', 'meteor', 'cider', 'ptb_tokenize', 'check_text_pairs',
+    'bleu', 'rouge', 'meteor', 'cider', 'ptb_tokenize', 'check_text_pairs', 'normalize_text',
     'text_embedding_similarity', 'MiniLMTextEncoder', 'mpjpe', 'pa_mpjpe', 'similarity_procrustes',
     'fid', 'frechet_distance', 'activation_statistics', 'diversity', 'multimodality', 'r_precision',
     'mm_dist', 'euclidean_distance_matrix', 'mean_confidence_interval', 'retrieval_recall',

@@ -26,6 +26,7 @@ strings, nltk ``meteor_score`` averaged.
 """
 from __future__ import annotations
 
+import re
 import atexit
 import os
 import threading
@@ -36,10 +37,17 @@ import numpy as np
 
 References = Sequence[Union[str, Sequence[str]]]
 
-__all__ = ['bleu', 'rouge', 'meteor', 'cider', 'ptb_tokenize', 'check_text_pairs']
+__all__ = ['bleu', 'rouge', 'meteor', 'cider', 'ptb_tokenize', 'check_text_pairs', 'normalize_text']
 
 
 # ----------------------------------------------------------------------------- input checks
+def normalize_text(text: str) -> str:
+    """Lower case, every character but letters and digits to a space, single spaces
+    (``"Kick higher!"`` -> ``'kick higher'``, ``"don't"`` -> ``'don t'``): the form two texts are
+    compared in when only their words matter."""
+    return ' '.join(re.sub(r'[^a-z0-9]+', ' ', str(text).lower()).split())
+
+
 def check_text_pairs(predictions: Sequence[str], references: References,
                      name: str = 'text metric') -> Tuple[List[str], List[List[str]]]:
     """Validate and normalise ``predictions`` / ``references``.

@@ -1,6 +1,8 @@
 from .caption_metric import CAPTION_PRESETS, CaptionMetric
 from .dump_predictions import DumpPredictions
+from .edit_operator_accuracy_metric import EditOperatorAccuracyMetric
 from .generation_metric import ControlErrorMetric, T2MGenerationMetric
+from .instruction_novelty_metric import InstructionNoveltyMetric
 from .instruction_reconstruction_metric import InstructionReconstructionMetric
 from .joint_error_metric import JointErrorMetric
 from .recognition_metric import RECOGNITION_PRESETS, RecognitionMetric
@@ -8,6 +10,6 @@ from .retrieval_metric import RETRIEVAL_PRESETS, RetrievalMetric
 from .t2m_metric import T2M_PRESETS, T2MMetric
 
 __all__ = [
-    'CaptionMetric', 'ControlErrorMetric', 'DumpPredictions', 'T2MGenerationMetric', 'InstructionReconstructionMetric', 'JointErrorMetric', 'RecognitionMetric', 'RetrievalMetric',
+    'CaptionMetric', 'ControlErrorMetric', 'EditOperatorAccuracyMetric', 'InstructionNoveltyMetric', 'DumpPredictions', 'T2MGenerationMetric', 'InstructionReconstructionMetric', 'JointErrorMetric', 'RecognitionMetric', 'RetrievalMetric',
     'T2MMetric', 'CAPTION_PRESETS', 'RECOGNITION_PRESETS', 'RETRIEVAL_PRESETS', 'T2M_PRESETS'
 ]

@@ -5,6 +5,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from mmengine.evaluator import BaseMetric
 
 from motionkit.registry import METRICS, MODELS
+from motionkit.structures.edit_request import parse_body_part
 from ..functional import bleu, cider, meteor, rouge, text_embedding_similarity
 from ._fields import get_field
 
@@ -64,6 +65,10 @@ class CaptionMetric(BaseMetric):
             default: offline all-MiniLM-L6-v2 (see :mod:`..functional.text_similarity`).
         pred_key: field of the generated text. gt_keys: fields with the reference(s), first found.
         nltk_data: directory holding WordNet for METEOR (nltk).
+        strip_body_part: score the text after a leading "Upper body:" / "Lower body:" /
+            "Whole body:" (prediction and references): the opening is two words every right-part
+            instruction shares, which would lift every n-gram score; whether the part is right is
+            reported by the reconstruction and operator metrics instead.
 
     Output keys (prefix ``caption``): ``bleu_1..4``, ``rouge_1``, ``rouge_2``, ``rouge_l``,
     ``meteor``, ``cider``, ``text_sim``.
@@ -82,6 +87,7 @@ class CaptionMetric(BaseMetric):
                  pred_key: str = 'pred_text',
                  gt_keys: Sequence[str] = ('gt_texts', 'gt_text'),
                  nltk_data: Optional[str] = None,
+                 strip_body_part: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -101,6 +107,7 @@ class CaptionMetric(BaseMetric):
         self.pred_key = pred_key
         self.gt_keys = list(gt_keys)
         self.nltk_data = nltk_data
+        self.strip_body_part = bool(strip_body_part)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -110,6 +117,9 @@ class CaptionMetric(BaseMetric):
                 raise TypeError(f'CaptionMetric: {self.pred_key} must be a str, got '
                                 f'{type(pred).__name__}')
             refs = [refs] if isinstance(refs, str) else [str(r) for r in refs]
+            if self.strip_body_part:
+                pred = parse_body_part(pred)[1]
+                refs = [parse_body_part(r)[1] for r in refs]
             self.results.append((pred, refs))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:

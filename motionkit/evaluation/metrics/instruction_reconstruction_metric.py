@@ -10,10 +10,17 @@ The editor is any :class:`~motionkit.structures.InstructionEditor`,
 :class:`~motionkit.synthmotion.SynthMotionExactEditor` and :meth:`MDM.edit_instructions`).
 Like generative metrics that own their feature network (FID's Inception), this metric builds and
 owns its editor.
+
+The editor learns which body part to regenerate from the instruction itself: CigTime's instructions
+open with "Upper body:" / "Lower body:" (:func:`~motionkit.structures.parse_body_part`). Nothing of
+the triplet's answer (its body part, its edited joints) reaches the editor. An instruction that names
+no part is a failure of the part (``body_part_accuracy``) and is sent with ``'whole_body'``: the
+editor may move everything (SynthMotion's exact editor then matches against every edit; the MDM
+router has no whole-body editor and leaves the source unchanged).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -21,7 +28,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from motionkit.registry import METRICS
-from motionkit.structures.edit_request import EditRequest
+from motionkit.structures.edit_request import EditRequest, parse_body_part
 from motionkit.utils.owned_model import build_owned_model
 from ..functional import mpjpe
 from ._fields import get_field, to_numpy
@@ -60,8 +67,12 @@ class InstructionReconstructionMetric(BaseMetric):
 
     Output keys (prefix ``recon`` unless given): ``mpjpe`` (edited vs target, mm, mean over
     motions), ``mpjpe_source`` (unedited source vs target: the "do nothing" baseline),
-    ``improvement`` (``1 - mpjpe / mpjpe_source``), and ``matched`` (fraction of instructions the
-    editor could apply) when the editor reports it.
+    ``improvement`` (``1 - mpjpe / mpjpe_source``), ``body_part_accuracy`` (share of instructions
+    naming the triplet's body part), ``body_part_missing`` (share naming none), and ``matched``
+    (fraction of instructions the editor could apply) when the editor reports it.
+
+    ``body_parts`` selects which triplets are scored by their reference part (a protocol choice,
+    like scoring a subset); the editor still gets the part the instruction names.
     """
 
     default_prefix = 'recon'
@@ -96,9 +107,10 @@ class InstructionReconstructionMetric(BaseMetric):
                                              'InstructionReconstructionMetric', 'edit_instructions')
         return self._editor
 
-    def _request(self, sample, raw_source) -> EditRequest:
-        """The edit the sample asks for: its source and the instruction under ``instruction_key``
-        (the body part comes from the triplet)."""
+    def _request(self, sample, raw_source) -> Tuple[EditRequest, Optional[str]]:
+        """The edit the sample asks for: its source and the instruction under ``instruction_key``,
+        with the body part the instruction names (``'whole_body'`` when it names none), and that
+        part (``None``: none named)."""
         meta = sample.metainfo if hasattr(sample, 'metainfo') else sample
         name = 'InstructionReconstructionMetric'
         text = get_field(sample, self.instruction_key, name)
@@ -108,26 +120,28 @@ class InstructionReconstructionMetric(BaseMetric):
         motion_path = meta.get('source_motion_path') if hasattr(meta, 'get') else None
         if motion is None and motion_path:
             motion = np.load(motion_path).astype(np.float32)
+        part, body = parse_body_part(text)
         return EditRequest(
-            instruction=text,
+            instruction=body,
             source_id=get_field(sample, 'source_id', name),
             motion=motion,
             joints=to_numpy(get_field(sample, 'gt_source_joints', name), 'gt_source_joints').astype(np.float32),
-            body_part=get_field(sample, 'body_part', name),
-            edited_joints=tuple(get_field(sample, 'edited_joints', name, required=False) or ()),
+            body_part=part or 'whole_body',
             source_captions=tuple(get_field(sample, 'gt_source_captions', name, required=False) or ()),
-            data_root=meta.get('data_root') if hasattr(meta, 'get') else None)
+            data_root=meta.get('data_root') if hasattr(meta, 'get') else None), part
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         raw = None
         if isinstance(data_batch, dict) and isinstance(data_batch.get('inputs'), dict):
             raw = data_batch['inputs'].get('source')
-        requests, targets = [], []
+        requests, targets, parts = [], [], []
         for i, sample in enumerate(data_samples):
-            if self.body_parts is not None and get_field(
-                    sample, 'body_part', 'InstructionReconstructionMetric') not in self.body_parts:
+            ref_part = get_field(sample, 'body_part', 'InstructionReconstructionMetric')
+            if self.body_parts is not None and ref_part not in self.body_parts:
                 continue
-            requests.append(self._request(sample, raw[i] if isinstance(raw, (list, tuple)) else None))
+            req, named = self._request(sample, raw[i] if isinstance(raw, (list, tuple)) else None)
+            requests.append(req)
+            parts.append((named, ref_part))
             targets.append(to_numpy(get_field(sample, 'gt_target_joints', 'InstructionReconstructionMetric'),
                                     'gt_target_joints'))
         for start in range(0, len(requests), self.batch_size):
@@ -138,14 +152,15 @@ class InstructionReconstructionMetric(BaseMetric):
             if len(edited) != len(requests[chunk]):
                 raise RuntimeError(f'InstructionReconstructionMetric: the editor returned {len(edited)} '
                                    f'motions for {len(requests[chunk])} requests')
-            for req, out, tgt in zip(requests[chunk], edited, targets[chunk]):
+            for req, out, tgt, (named, ref_part) in zip(requests[chunk], edited, targets[chunk], parts[chunk]):
                 out = np.asarray(out, dtype=np.float32)
                 if not np.isfinite(out).all():
                     raise ValueError(f'InstructionReconstructionMetric: the editor returned non-finite '
                                      f'joints for source {req.source_id!r}')
                 self.results.append(dict(
                     mpjpe=common_length_mpjpe(out, tgt, self.root_index),
-                    mpjpe_source=common_length_mpjpe(req.joints, tgt, self.root_index)))
+                    mpjpe_source=common_length_mpjpe(req.joints, tgt, self.root_index),
+                    part_named=named is not None, part_correct=named == ref_part))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:
@@ -154,7 +169,9 @@ class InstructionReconstructionMetric(BaseMetric):
         err = float(np.mean([r['mpjpe'] for r in results]))
         base = float(np.mean([r['mpjpe_source'] for r in results]))
         out = dict(mpjpe=err, mpjpe_source=base, improvement=1.0 - err / base if base > 0 else 0.0,
-                   count=float(len(results)))
+                   count=float(len(results)),
+                   body_part_accuracy=float(np.mean([r.get('part_correct', False) for r in results])),
+                   body_part_missing=float(np.mean([not r.get('part_named', False) for r in results])))
         stats = getattr(self._editor, 'match_stats', None)
         if callable(stats):
             stats = stats()

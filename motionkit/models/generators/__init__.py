@@ -1,4 +1,6 @@
 from .corrective_instruction_generator import CorrectiveInstructionGenerator
 from .nearest_neighbour_instruction import NearestNeighbourInstructionRetrieval, pair_descriptor
+from .reference_instruction_control import INSTRUCTION_CONTROLS, ReferenceInstructionControl, control_instruction
 
-__all__ = ['CorrectiveInstructionGenerator', 'NearestNeighbourInstructionRetrieval', 'pair_descriptor']
+__all__ = ['CorrectiveInstructionGenerator', 'NearestNeighbourInstructionRetrieval', 'pair_descriptor',
+           'ReferenceInstructionControl', 'control_instruction', 'INSTRUCTION_CONTROLS']

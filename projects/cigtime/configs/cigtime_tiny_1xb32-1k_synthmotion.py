@@ -22,7 +22,8 @@ model = dict(
         backbone=dict(preset='tiny-llama'),
         tokenizer=dict(type='word_level',
                        corpus=['{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/triplets/triplets.jsonl'],
-                       fields=('instructions', 'target_captions'), splits=('train', )),
+                       fields=('instructions', 'target_captions'), splits=('train', ),
+                       extra_texts=('Upper body:', 'Lower body:', 'Whole body:')),
         motion_token_strategy='text',
         codebook_size=64,
         finetune='full',
@@ -32,8 +33,7 @@ model = dict(
         generation_cfg=dict(max_new_tokens=24, num_beams=1, do_sample=False)),
     data_preprocessor=dict(type='MotionPairDataPreprocessor'))
 
-# the oracle rows of the comparison: the same editors driven by the ground-truth instruction
-test_evaluator = {{_base_.cigtime_oracle_evaluators}}
+test_evaluator = {{_base_.cigtime_evaluators}}
 
 # no validation during training (the pipeline evaluates once at the end)
 val_dataloader = None

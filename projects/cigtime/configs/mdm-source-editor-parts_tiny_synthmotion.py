@@ -14,4 +14,6 @@ model = dict(
     type='BodyPartEditorRouter',
     editors=dict(
         upper_body=dict(config=_part.format('upper', '1k'), checkpoint=_ckpt.format('upper')),
-        lower_body=dict(config=_part.format('lower', '2k'), checkpoint=_ckpt.format('lower'))))
+        lower_body=dict(config=_part.format('lower', '2k'), checkpoint=_ckpt.format('lower'))),
+    # an instruction naming no body part is sent as whole_body: no editor, the source stays as it is
+    unrouted='source')

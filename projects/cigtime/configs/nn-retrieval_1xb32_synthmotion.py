@@ -12,6 +12,7 @@ model = dict(
         type='CigTimeTripletDataset',
         data_root='{{$CIGTIME_WORK_DIR:work_dirs/cigtime_tiny}}/triplets',
         split='train',
+        body_part_prefix=True,
         pipeline=[
             dict(type='LoadMotionPair', max_length=196),
             dict(type='PackMotionPairInputs', response_key='instruction', test_mode=True),

@@ -83,3 +83,32 @@ def test_body_part_filter():
     metric.process({}, [_sample('up', 'up', 0.1)])  # whole_body: not scored
     with pytest.raises(ValueError, match='no samples'):
         metric.compute_metrics(metric.results)
+
+
+class PartRecorder(ShiftEditor):
+    """ShiftEditor that records the body part and text each request carried."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def edit_instructions(self, requests):
+        self.seen.extend((r.body_part, r.instruction, r.edited_joints) for r in requests)
+        return super().edit_instructions(requests)
+
+
+def test_body_part_comes_from_the_instruction_not_the_triplet():
+    editor = PartRecorder()
+    metric = InstructionReconstructionMetric(editor=editor, batch_size=8)
+    samples = [_sample('Upper body: up', 'Upper body: up', 0.1), _sample('Lower body: up', 'Upper body: up', 0.1),
+               _sample('up', 'Upper body: up', 0.1, frames=6)]
+    for s in samples:  # the triplet's answer: upper body, with edited joints
+        s.body_part = 'upper_body'
+        s.edited_joints = ['left_wrist']
+    metric.process({}, samples)
+    # the editor sees the part each instruction names (none -> whole body free), the text after
+    # it, and never the triplet's edited joints
+    assert editor.seen == [('upper_body', 'up', ()), ('lower_body', 'up', ()), ('whole_body', 'up', ())]
+    out = metric.compute_metrics(metric.results)
+    assert out['body_part_accuracy'] == pytest.approx(1 / 3)
+    assert out['body_part_missing'] == pytest.approx(1 / 3)

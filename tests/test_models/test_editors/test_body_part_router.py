@@ -66,3 +66,19 @@ def test_errors(tmp_path):
     router = BodyPartEditorRouter(dict(upper_body=dict(config=cfg, checkpoint=ckpt)))
     with pytest.raises(KeyError, match="no editor for body part 'lower_body'"):
         router.edit_instructions(_sources(2))
+
+
+def test_unrouted_part_leaves_the_source(tmp_path):
+    _, ckpt = _constant_editor(0.5, tmp_path, 'up')
+    cfg = dict(TINY, type='SourceConditionedMDM', edit_num_inference_steps=4)
+    with pytest.raises(ValueError, match="unrouted must be 'error' or 'source'"):
+        BodyPartEditorRouter(dict(upper_body=dict(config=cfg, checkpoint=ckpt)), unrouted='skip')
+    router = BodyPartEditorRouter(dict(upper_body=dict(config=cfg, checkpoint=ckpt)), unrouted='source')
+    joints = np.random.default_rng(1).normal(size=(13, 22, 3)).astype(np.float32)
+    # an instruction naming no body part reaches the router as whole_body: no editor, no edit
+    req = EditRequest('walk faster', source_id='s9', joints=joints, body_part='whole_body')
+    out = router.edit_instructions([req])
+    np.testing.assert_array_equal(out[0], joints)
+    assert router.match_stats() == dict(matched=0, unmatched=1, total=1)
+    with pytest.raises(ValueError, match='carries no source joints'):
+        router.edit_instructions([EditRequest('walk faster', source_id='s8', body_part='lower_body')])

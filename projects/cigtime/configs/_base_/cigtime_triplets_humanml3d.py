@@ -16,13 +16,15 @@ train_dataloader = dict(
     num_workers=4,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='motionkit.motion_pair_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', body_part_prefix=True,
+                 pipeline=train_pipeline))
 test_dataloader = dict(
     batch_size=32,
     num_workers=4,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='motionkit.motion_pair_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline, test_mode=True))
+    dataset=dict(type=dataset_type, data_root=data_root, split='test', body_part_prefix=True,
+                 pipeline=test_pipeline, test_mode=True))
 test_evaluator = [
     dict(type='CaptionMetric', preset='cigtime', pred_key='pred_instruction', gt_keys=('gt_instruction', )),
 ]
