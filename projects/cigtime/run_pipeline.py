@@ -1,6 +1,8 @@
 """Run the whole CigTime pipeline on SynthMotion and print the Table-1-style comparison.
 
     python projects/cigtime/run_pipeline.py [--work-dir work_dirs/cigtime_tiny] [--num-motions 1200]
+    python projects/cigtime/run_pipeline.py --seeds 0 1 2     # mean and spread over training seeds
+    python projects/cigtime/run_pipeline.py --preset ci       # the test-sized run CI checks
 
 Every stage is an ordinary motionkit command (printed before it runs, so each can be re-run by
 hand; see projects/cigtime/README.md):
@@ -17,10 +19,20 @@ hand; see projects/cigtime/README.md):
                   and difference features per 4-frame step; needs no tokenizer);
    ``caption``    tools/train.py: the caption-of-target baseline;
    (two training stages at a time, each as soon as the checkpoints it needs exist)
-4. ``evaluate``   tools/test.py for every method: instruction quality (CigTime's BLEU-4, ROUGE,
-                  METEOR, text-embedding cosine) and reconstruction MPJPE through the exact editor
-                  and the tiny MDM;
-5. the table, printed and written to ``<work-dir>/results.md`` / ``results.json``.
+   ``caption_steps`` tools/train.py: the caption baseline reading the target's feature steps
+                  (the best variant's motion input);
+4. ``evaluate``   tools/test.py for every method on the validation and the test split:
+                  instruction quality (CigTime's BLEU-4, ROUGE, METEOR, text-embedding cosine, after
+                  the "Upper body:" opening), whether it names the right SynthMotion edit and body
+                  part, how many outputs are verbatim training instructions, and reconstruction MPJPE
+                  through the exact editor and the tiny MDM (told the part the instruction names);
+                  and the control rows on the test split (the reference instruction, shuffled,
+                  truncated, another triplet's, nonsense; first seed);
+5. the tables (projects/cigtime/results_table.py), printed and written to
+   ``<work-dir>/results.md`` / ``results.json``.
+
+With several ``--seeds`` every training stage runs once per seed (``randomness.seed``) on the same
+triplets, under ``<work-dir>/seed_<S>/``, and the tables give mean and spread over the seeds.
 
 A stage whose outputs exist is skipped, so an interrupted run resumes where it stopped. Two
 training stages run side by side with one thread each (faster than one at a time with two
@@ -36,22 +48,34 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run from a clone without `pip install -e .`
     sys.path.insert(0, str(REPO))
 CONFIGS = REPO / 'projects' / 'cigtime' / 'configs'
 
-# method name -> (config, checkpoint stage or None for training-free, label)
+from results_table import CONTROL_LABELS, report  # noqa: E402  (projects/cigtime, beside this file)
+
+# method name -> (config, checkpoint stage or None for training-free); labels in results_table.py
 METHODS = {
-    'nn_retrieval': ('nn-retrieval_1xb32_synthmotion.py', None, 'Nearest-neighbour retrieval'),
-    'caption_of_target': ('caption-of-target_tiny_1xb32-1k_synthmotion.py', 'caption',
-                          'Caption of target (M2T)'),
-    'cigtime': ('cigtime_tiny_1xb32-1k_synthmotion.py', 'cigtime',
-                'CigTime (tiny LM, full FT; motion tokens as text, Fig. 2)'),
-    'cigtime_steps': ('cigtime-pair-features_tiny_1xb32-1k_synthmotion.py', 'cigtime_steps',
-                      'CigTime (tiny LM, full FT; source/target feature steps)'),
+    'nn_retrieval': ('nn-retrieval_1xb32_synthmotion.py', None),
+    'nn_retrieval_steps': ('nn-retrieval-steps-k5_1xb32_synthmotion.py', None),
+    'caption_of_target': ('caption-of-target_tiny_1xb32-1k_synthmotion.py', 'caption'),
+    'caption_of_target_steps': ('caption-of-target-steps_tiny_1xb32-1k_synthmotion.py', 'caption_steps'),
+    'cigtime': ('cigtime_tiny_1xb32-1k_synthmotion.py', 'cigtime'),
+    'cigtime_steps': ('cigtime-pair-features_tiny_1xb32-1k_synthmotion.py', 'cigtime_steps'),
+}
+# the control rows: the reference instruction, damaged (ReferenceInstructionControl)
+CONTROL_CONFIG = 'control-reference-instruction_synthmotion.py'
+CONTROLS = tuple(CONTROL_LABELS)
+SPLITS = ('val', 'test')
+# --preset ci: a test-sized run (a few minutes on 2 cores) whose table CI checks against
+# projects/cigtime/ci_reference.json (tests/test_projects/test_cigtime_pipeline_ci.py)
+PRESETS = {
+    'ci': dict(num_motions=120, per_source=2, seeds=[0],
+               iters=dict(tokenizer=60, editor_upper=20, editor_lower=20, cigtime=60, caption=30,
+                          cigtime_steps=60, caption_steps=30)),
 }
 TRAIN_STAGES = {
     'tokenizer': 'vqvae_tiny_1xb32-2k_cigtime-synthmotion.py',
@@ -60,23 +84,17 @@ TRAIN_STAGES = {
     'cigtime': 'cigtime_tiny_1xb32-1k_synthmotion.py',
     'caption': 'caption-of-target_tiny_1xb32-1k_synthmotion.py',
     'cigtime_steps': 'cigtime-pair-features_tiny_1xb32-1k_synthmotion.py',
+    'caption_steps': 'caption-of-target-steps_tiny_1xb32-1k_synthmotion.py',
 }
 # training stage -> the stages whose checkpoints it needs
 DEPENDS = {'tokenizer': (), 'editor_upper': (), 'editor_lower': (), 'cigtime': ('tokenizer', ),
-           'caption': ('tokenizer', ), 'cigtime_steps': ()}
+           'caption': ('tokenizer', ), 'cigtime_steps': (), 'caption_steps': ()}
 # the order stages start in when a slot frees: the tokenizer first (two LMs wait for it); of the
 # orders the dependencies allow, this one gave the shortest replay (stage_wall) of the measured
 # stage times (run 6: 1,098 s against 1,171 s for tokenizer, editor_lower, cigtime, ...)
-TRAIN_ORDER = ['tokenizer', 'editor_upper', 'cigtime_steps', 'cigtime', 'editor_lower', 'caption']
-EVAL_ORDER = ['cigtime', 'nn_retrieval', 'cigtime_steps', 'caption_of_target']
-COLUMNS = [  # (metrics key, header, format)
-    ('caption/bleu_4', 'BLEU-4', '{:.3f}'),
-    ('caption/rouge_1', 'ROUGE', '{:.3f}'),
-    ('caption/meteor', 'METEOR', '{:.3f}'),
-    ('caption/text_sim', 'Text sim.', '{:.3f}'),
-    ('recon_exact/mpjpe', 'MPJPE exact (mm)', '{:.1f}'),
-    ('recon_mdm/mpjpe', 'MPJPE MDM (mm)', '{:.1f}'),
-]
+TRAIN_ORDER = ['tokenizer', 'editor_upper', 'cigtime_steps', 'cigtime', 'editor_lower', 'caption', 'caption_steps']
+EVAL_ORDER = ['cigtime', 'nn_retrieval', 'nn_retrieval_steps', 'cigtime_steps', 'caption_of_target',
+              'caption_of_target_steps']
 
 
 def _log(msg: str) -> None:
@@ -86,29 +104,52 @@ def _log(msg: str) -> None:
 class Pipeline:
 
     def __init__(self, work_dir: str, num_motions: int, per_source: int, seed: int,
-                 iters: Optional[Dict[str, int]] = None, threads: int = 1, parallel: bool = True):
+                 iters: Optional[Dict[str, int]] = None, threads: int = 1, parallel: bool = True,
+                 seeds: Sequence[int] = (0, ), command: str = '') -> None:
         self.work = Path(work_dir).resolve()
         self.num_motions = num_motions
         self.per_source = per_source
         self.seed = seed
+        self.seeds = [int(s) for s in seeds]
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise SystemExit(f'CigTime pipeline: --seeds must be distinct integers, got {list(seeds)}')
         self.iters = iters or {}
         self.threads = threads
         self.parallel = parallel
+        self.command = command
         self.logs = self.work / 'logs'
         self.logs.mkdir(parents=True, exist_ok=True)
         self.timings: Dict[str, float] = {}
+        self.train_seed = self.seeds[0]
 
     # ------------------------------------------------------------------ helpers
+    def seed_dir(self, train_seed: int) -> Path:
+        """Where one training seed's stages live: the work dir itself for a single seed (the
+        layout the configs' ``$CIGTIME_WORK_DIR`` default and the README's commands use), else
+        ``seed_<S>/`` with a link to the shared triplets."""
+        if len(self.seeds) == 1:
+            return self.work
+        d = self.work / f'seed_{train_seed}'
+        d.mkdir(parents=True, exist_ok=True)
+        link = d / 'triplets'
+        if not link.exists():
+            link.symlink_to(Path('..') / 'triplets', target_is_directory=True)
+        return d
+
     def env(self) -> dict:
         env = dict(os.environ)
-        env['CIGTIME_WORK_DIR'] = str(self.work)
+        env['CIGTIME_WORK_DIR'] = str(self.seed_dir(self.train_seed))
         if getattr(self, 'nltk_data', None):
             env['NLTK_DATA'] = os.pathsep.join([str(self.nltk_data)] + [p for p in [env.get('NLTK_DATA')] if p])
         env.setdefault('OMP_NUM_THREADS', str(self.threads))
         env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
         return env
 
+    def _tag(self, name: str) -> str:
+        return name if len(self.seeds) == 1 else f'{name}@seed{self.train_seed}'
+
     def _start(self, name: str, cmd: List[str]) -> subprocess.Popen:
+        name = self._tag(name)
         _log(f'{name}: ' + ' '.join(cmd))
         log = open(self.logs / f'{name}.log', 'w')
         proc = subprocess.Popen(cmd, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
@@ -151,7 +192,7 @@ class Pipeline:
         return self.work / 'triplets'
 
     def checkpoint(self, stage: str) -> Path:
-        return self.work / stage / f'{stage}.pth'
+        return self.seed_dir(self.train_seed) / stage / f'{stage}.pth'
 
     def stage_wordnet(self) -> None:
         """CigTime's METEOR is nltk's, which needs WordNet 3.0: lay it out from Debian's package
@@ -167,7 +208,16 @@ class Pipeline:
                                        str(self.nltk_data)]})
 
     def stage_triplets(self) -> None:
-        if (self.triplets / 'manifest.json').exists():
+        """Build the triplets (the builder checks a finished folder against its config and refuses
+        one built with other options, so a reused folder is the one this run asks for)."""
+        manifest = self.triplets / 'manifest.json'
+        if manifest.exists():
+            from motionkit.datagen.cigtime_triplets import cigtime_triplets_config
+            want = cigtime_triplets_config(self.num_motions, self.seed, per_source=self.per_source)
+            got = json.loads(manifest.read_text()).get('config')
+            if got is not None and got != json.loads(json.dumps(want)):
+                raise SystemExit(f'CigTime pipeline: {self.triplets} was built with another config '
+                                 f'({got}); use another --work-dir or remove it')
             _log(f'triplets: reusing {self.triplets}')
             return
         self.run_parallel({'triplets': [
@@ -177,15 +227,16 @@ class Pipeline:
 
     def train_cmd(self, stage: str) -> List[str]:
         cmd = [sys.executable, 'tools/train.py', str(CONFIGS / TRAIN_STAGES[stage]),
-               '--work-dir', str(self.work / stage)]
+               '--work-dir', str(self.seed_dir(self.train_seed) / stage),
+               '--cfg-options', f'randomness.seed={self.train_seed}']
         if stage in self.iters:
             n = self.iters[stage]
-            cmd += ['--cfg-options', f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n + 1}']
+            cmd += [f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n + 1}']
         return cmd
 
     def _finish_training(self, stage: str) -> None:
         """Copy the last checkpoint to ``<stage>/<stage>.pth`` (the name later configs read)."""
-        last = self.work / stage / 'last_checkpoint'
+        last = self.seed_dir(self.train_seed) / stage / 'last_checkpoint'
         if not last.exists():
             raise SystemExit(f'CigTime pipeline: {stage} finished without a checkpoint ({last} missing)')
         src = Path(last.read_text().strip())
@@ -200,7 +251,7 @@ class Pipeline:
         todo = [s for s in stages if not self.checkpoint(s).exists()]
         for s in stages:
             if s not in todo:
-                _log(f'{s}: reusing {self.checkpoint(s)}')
+                _log(f'{self._tag(s)}: reusing {self.checkpoint(s)}')
         slots = 2 if self.parallel else 1
         running: Dict[str, subprocess.Popen] = {}
         while todo or running:
@@ -220,75 +271,72 @@ class Pipeline:
             if not done:
                 time.sleep(2)
 
-    def stage_evaluate(self) -> Dict[str, dict]:
-        results = {}
+    def eval_jobs(self, controls: bool) -> Dict[str, Tuple[str, List[str], Path]]:
+        """``{job name: (split, command, output json)}`` of one seed: every method on every split,
+        and (``controls``) the control rows on the test split."""
+        out_dir = self.seed_dir(self.train_seed) / 'eval'
         jobs = {}
-        for method, (config, ckpt_stage, _) in METHODS.items():
-            out = self.work / 'eval' / f'{method}.json'
-            results[method] = out
-            if out.exists():
-                _log(f'evaluate {method}: reusing {out}')
-                continue
-            ckpt = 'none' if ckpt_stage is None else str(self.checkpoint(ckpt_stage))
-            cmd = [sys.executable, 'tools/test.py', str(CONFIGS / config), ckpt,
-                   '--work-dir', str(self.work / 'eval' / method), '--metrics-out', str(out)]
-            jobs[f'evaluate_{method}'] = cmd
-        # evaluation is mostly single-threaded Python (metrics, editing): two at a time, the longest
-        # (CigTime with the oracle rows) first
-        names = [f'evaluate_{m}' for m in EVAL_ORDER if f'evaluate_{m}' in jobs]
-        for k in range(0, len(names), 2):
-            self.run_parallel({n: jobs[n] for n in names[k:k + 2]})
-        return {m: json.loads(p.read_text()) for m, p in results.items()}
+        rows = [(m, config, None if stage is None else str(self.checkpoint(stage)), [])
+                for m, (config, stage) in ((m, METHODS[m]) for m in EVAL_ORDER)]
+        for split in SPLITS:
+            for name, config, ckpt, extra in rows:
+                jobs[f'evaluate_{name}_{split}'] = (split, name, config, ckpt, extra)
+        if controls:
+            for c in CONTROLS:
+                jobs[f'evaluate_control_{c}_test'] = ('test', c, CONTROL_CONFIG, None, [f'model.control={c}'])
+        built = {}
+        for job, (split, name, config, ckpt, extra) in jobs.items():
+            out = out_dir / split / f'{name}.json'
+            cmd = [sys.executable, 'tools/test.py', str(CONFIGS / config), ckpt or 'none',
+                   '--work-dir', str(out_dir / split / name), '--metrics-out', str(out),
+                   '--cfg-options', f'test_dataloader.dataset.split={split}', *extra]
+            built[job] = (split, name, cmd, out)
+        return built
 
-    # ------------------------------------------------------------------ table
-    @staticmethod
-    def table(metrics: Dict[str, dict]) -> str:
-        rows = []
-        ref = metrics['cigtime']
-        rows.append(('Source unchanged ("do nothing")', {
-            'recon_exact/mpjpe': ref.get('recon_exact/mpjpe_source'),
-            'recon_mdm/mpjpe': ref.get('recon_mdm/mpjpe_source')}))
-        for method, (_, _, label) in METHODS.items():
-            rows.append((label, metrics[method]))
-        if 'oracle_exact/mpjpe' in ref:
-            rows.append(('Ground-truth instruction (editor ceiling)', {
-                'recon_exact/mpjpe': ref.get('oracle_exact/mpjpe'),
-                'recon_mdm/mpjpe': ref.get('oracle_mdm/mpjpe')}))
-        head = '| Method | ' + ' | '.join(h for _, h, _ in COLUMNS) + ' |'
-        sep = '|---|' + '---:|' * len(COLUMNS)
-        lines = [head, sep]
-        for label, m in rows:
-            cells = []
-            for key, _, fmt in COLUMNS:
-                v = m.get(key)
-                cells.append('-' if v is None else fmt.format(v))
-            lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
-        return '\n'.join(lines)
+    def stage_evaluate(self, controls: bool) -> Dict[str, Dict[str, dict]]:
+        jobs = self.eval_jobs(controls)
+        todo = {}
+        for job, (_, _, cmd, out) in jobs.items():
+            if out.exists():
+                _log(f'{self._tag(job)}: reusing {out}')
+            else:
+                todo[job] = cmd
+        # evaluation is mostly single-threaded Python (metrics, editing): two at a time
+        names = list(todo)
+        for k in range(0, len(names), 2):
+            self.run_parallel({n: todo[n] for n in names[k:k + 2]})
+        results: Dict[str, Dict[str, dict]] = {}
+        for split, name, _, out in jobs.values():
+            results.setdefault(split, {})[name] = json.loads(out.read_text())
+        return results
 
     @staticmethod
     def stage_wall(timings: Dict[str, float], slots: int = 2) -> float:
         """Wall time of a run made of these stage times (a resumed run's note): the sequential
-        stages, plus the training stages replayed in ``TRAIN_ORDER`` through two slots (each starts
-        when a slot is free and its dependencies are done; the live scheduler may start a later
-        ready stage first, which gives the same result for the current stage graph) and the
-        evaluation pairs."""
+        stages, plus each seed's training stages replayed in ``TRAIN_ORDER`` through two slots (each
+        starts when a slot is free and its dependencies are done; the live scheduler may start a
+        later ready stage first, which gives the same result for the current stage graph) and its
+        evaluation jobs, two at a time in the order they were run."""
         total = sum(timings.get(k, 0.0) for k in ('wordnet', 'triplets'))
-        # training: a stage starts in the first free slot once the stages it depends on are done
-        done_at: Dict[str, float] = {}
-        free = [0.0] * slots
-        for s in TRAIN_ORDER:
-            slot = min(range(slots), key=lambda i: free[i])
-            start = max([free[slot]] + [done_at.get(d, 0.0) for d in DEPENDS[s]])
-            done_at[s] = free[slot] = start + timings.get(s, 0.0)
-        total += max(done_at.values())
-        # evaluation: pairs in EVAL_ORDER, each pair as long as its longer member
-        ev = [timings.get(f'evaluate_{m}', 0.0) for m in EVAL_ORDER]
-        return total + sum(max(ev[k:k + slots]) for k in range(0, len(ev), slots))
+        tags = sorted({k.partition('@')[2] for k in timings if '@' in k}) or ['']
+        for tag in tags:
+            suffix = f'@{tag}' if tag else ''
+            done_at: Dict[str, float] = {}
+            free = [0.0] * slots
+            for s in TRAIN_ORDER:
+                slot = min(range(slots), key=lambda i: free[i])
+                start = max([free[slot]] + [done_at.get(d, 0.0) for d in DEPENDS[s]])
+                done_at[s] = free[slot] = start + timings.get(s + suffix, 0.0)
+            total += max(done_at.values())
+            ev = [v for k, v in timings.items() if k.startswith('evaluate_') and k.endswith(suffix)
+                  and (tag or '@' not in k)]
+            total += sum(max(ev[k:k + slots]) for k in range(0, len(ev), slots))
+        return total
 
     @staticmethod
     def check_configs() -> None:
         """Fail before any stage runs when a stage or method names a config that does not exist."""
-        names = list(TRAIN_STAGES.values()) + [config for config, _, _ in METHODS.values()]
+        names = list(TRAIN_STAGES.values()) + [config for config, _ in METHODS.values()] + [CONTROL_CONFIG]
         missing = sorted({n for n in names if not (CONFIGS / n).is_file()})
         if missing:
             raise SystemExit(f'CigTime pipeline: missing configs in {CONFIGS}: {missing}')
@@ -298,9 +346,11 @@ class Pipeline:
         self.check_configs()
         self.stage_wordnet()
         self.stage_triplets()
-        self.stage_train(TRAIN_ORDER)
-        metrics = self.stage_evaluate()
-        table = self.table(metrics)
+        runs = {}
+        for k, train_seed in enumerate(self.seeds):
+            self.train_seed = train_seed
+            self.stage_train(TRAIN_ORDER)
+            runs[str(train_seed)] = self.stage_evaluate(controls=k == 0)
         # stage times accumulate across resumed runs (logs/timings.json), so the note reports what
         # the whole pipeline took, not just the last call
         tfile = self.logs / 'timings.json'
@@ -312,25 +362,29 @@ class Pipeline:
         if self.timings.keys() != timings.keys():
             total = self.stage_wall(timings)
         manifest = json.loads((self.triplets / 'manifest.json').read_text())
-        counts = manifest.get('counts', {})
-        note = (f'SynthMotion (synthetic), {counts.get("train", "?")} train / {counts.get("test", "?")} test '
-                f'triplets; tiny models trained on the CPU; {total / 60:.1f} min wall.')
-        atomic_write_text(self.work / 'results.md', table + '\n\n' + note + '\n')
-        atomic_write_text(self.work / 'results.json', json.dumps(
-            dict(metrics=metrics, timings_s=timings, total_s=total, counts=counts), indent=1) + '\n')
+        results = dict(runs=runs, counts=manifest.get('counts', {}), phrasing=manifest.get('phrasing', {}),
+                       timings_s=timings, total_s=total, command=self.command)
+        text = report(results) + (f'\n\nSynthMotion (synthetic); tiny models trained on the CPU; '
+                                  f'{total / 60:.1f} min wall.')
+        atomic_write_text(self.work / 'results.md', text + '\n')
+        atomic_write_text(self.work / 'results.json', json.dumps(results, indent=1) + '\n')
         print('\nCigTime on SynthMotion (Table 1 / Table 3 style; instruction quality vs the ground-truth '
               'instruction, reconstruction MPJPE vs the target)\n')
-        print(table)
-        print('\n' + note)
-        return table
+        print(text)
+        return text
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--work-dir', default='work_dirs/cigtime_tiny')
-    p.add_argument('--num-motions', type=int, default=1200, help='SynthMotion source motions (all splits)')
-    p.add_argument('--per-source', type=int, default=2, help='triplets per source motion')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--work-dir', default=None, help='default work_dirs/cigtime_tiny (work_dirs/cigtime_ci '
+                   'with --preset ci)')
+    p.add_argument('--preset', choices=sorted(PRESETS), help='a named size (ci: the test-sized run CI checks)')
+    p.add_argument('--num-motions', type=int, default=None, help='SynthMotion source motions (all splits; '
+                   'default 1200)')
+    p.add_argument('--per-source', type=int, default=None, help='triplets per source motion (default 2)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the SynthMotion build and the triplets')
+    p.add_argument('--seeds', type=int, nargs='+', default=None,
+                   help='training seeds (randomness.seed of every training stage; default 0)')
     p.add_argument('--iters', nargs='*', default=[], metavar='STAGE=N',
                    help='override training iterations, e.g. cigtime=500 tokenizer=200 (smoke runs)')
     p.add_argument('--threads', type=int, default=1, help='torch threads per stage process')
@@ -340,14 +394,20 @@ def parse_args(argv=None):
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    iters = {}
+    preset = PRESETS.get(args.preset, {})
+    iters = dict(preset.get('iters', {}))
     for item in args.iters:
         stage, _, n = item.partition('=')
         if stage not in TRAIN_STAGES or not n.isdigit():
             raise SystemExit(f'--iters: expected STAGE=N with STAGE in {sorted(TRAIN_STAGES)}, got {item!r}')
         iters[stage] = int(n)
-    return Pipeline(args.work_dir, args.num_motions, args.per_source, args.seed, iters, args.threads,
-                    not args.sequential).run()
+    work = args.work_dir or ('work_dirs/cigtime_ci' if args.preset == 'ci' else 'work_dirs/cigtime_tiny')
+    num_motions = args.num_motions or preset.get('num_motions', 1200)
+    per_source = args.per_source or preset.get('per_source', 2)
+    seeds = args.seeds or preset.get('seeds', [0])
+    command = 'python projects/cigtime/run_pipeline.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    return Pipeline(work, num_motions, per_source, args.seed, iters, args.threads, not args.sequential,
+                    seeds, command.strip()).run()
 
 
 if __name__ == '__main__':

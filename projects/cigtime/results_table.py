@@ -1,0 +1,228 @@
+"""The CigTime results table from a pipeline run's ``results.json``: print it, write it into READMEs,
+or check a run against recorded values.
+
+    python projects/cigtime/results_table.py work_dirs/cigtime_tiny/results.json
+    python projects/cigtime/results_table.py RESULTS --update README.md projects/cigtime/README.md
+    python projects/cigtime/results_table.py RESULTS --check projects/cigtime/ci_reference.json
+
+``--update`` replaces what stands between ``<!-- cigtime-results:begin -->`` and
+``<!-- cigtime-results:end -->`` in each file (the tables are never edited by hand). ``--check``
+compares every recorded cell with its tolerance and exits 1 naming the cells that moved; ``--record
+FILE`` writes the reference file from a run (with the tolerances below).
+
+Layout of ``results.json`` (written by ``run_pipeline.py``): ``runs`` = ``{seed: {split: {row:
+metrics}}}``, plus ``counts``, ``timings_s``, ``command``. A row is a method or a control; metric
+keys are the evaluators' (``caption/bleu_4``, ``recon_exact/mpjpe``, ...).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# row -> label, in table order. Methods first (the paper's method rows kept), then the controls.
+METHOD_LABELS = {
+    'nn_retrieval': 'Nearest-neighbour retrieval (time-pooled descriptor)',
+    'nn_retrieval_steps': 'Nearest-neighbour retrieval (per-step descriptor, 5-vote)',
+    'caption_of_target': 'Caption of target (M2T; motion tokens)',
+    'caption_of_target_steps': 'Caption of target (M2T; target feature steps)',
+    'cigtime': 'CigTime (tiny LM, full FT; motion tokens as text, Fig. 2)',
+    'cigtime_steps': 'CigTime (tiny LM, full FT; source/target feature steps)',
+}
+CONTROL_LABELS = {
+    'reference': 'Ground-truth instruction (editor ceiling)',
+    'shuffled': 'Control: ground truth, words shuffled',
+    'truncated': 'Control: ground truth, first half',
+    'other_triplet': "Control: another triplet's instruction",
+    'nonsense': 'Control: nonsense words',
+}
+COLUMNS = [  # (metrics key, header, format, scale)
+    ('caption/bleu_4', 'BLEU-4', '{:.3f}', 1.0),
+    ('caption/rouge_1', 'ROUGE', '{:.3f}', 1.0),
+    ('caption/meteor', 'METEOR', '{:.3f}', 1.0),
+    ('caption/text_sim', 'Text sim.', '{:.3f}', 1.0),
+    ('operator/accuracy', 'Right edit (%)', '{:.1f}', 100.0),
+    ('recon_exact/body_part_accuracy', 'Right part (%)', '{:.1f}', 100.0),
+    ('novelty/verbatim_copy', 'Verbatim train (%)', '{:.1f}', 100.0),
+    ('recon_exact/mpjpe', 'MPJPE exact (mm)', '{:.1f}', 1.0),
+    ('recon_mdm/mpjpe', 'MPJPE MDM (mm)', '{:.1f}', 1.0),
+]
+# --check tolerances (absolute, in the metric's own units): text scores and shares move by a few
+# hundredths when one generated instruction in ~50 changes; MPJPE in mm
+TOLERANCES = {'caption/': 0.02, 'operator/': 0.04, 'novelty/': 0.04, 'recon_exact/body_part': 0.04,
+              'recon_exact/mpjpe': 5.0, 'recon_mdm/mpjpe': 5.0}
+BEGIN, END = '<!-- cigtime-results:begin -->', '<!-- cigtime-results:end -->'
+
+
+def _rows(split_metrics: Dict[str, dict]) -> List[Tuple[str, str]]:
+    rows = [(k, v) for k, v in METHOD_LABELS.items() if k in split_metrics]
+    rows += [(k, v) for k, v in CONTROL_LABELS.items() if k in split_metrics]
+    unknown = sorted(set(split_metrics) - set(METHOD_LABELS) - set(CONTROL_LABELS))
+    return rows + [(k, k) for k in unknown]
+
+
+def aggregate(runs: Dict[str, Dict[str, Dict[str, dict]]], split: str) -> Dict[str, Dict[str, Tuple[float, float, int]]]:
+    """``{row: {key: (mean, sample std, n seeds)}}`` of one split over the seeds that have it."""
+    out: Dict[str, Dict[str, list]] = {}
+    for seed_runs in runs.values():
+        for row, metrics in (seed_runs.get(split) or {}).items():
+            for key, value in metrics.items():
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    out.setdefault(row, {}).setdefault(key, []).append(float(value))
+    agg = {}
+    for row, keys in out.items():
+        agg[row] = {}
+        for key, values in keys.items():
+            n = len(values)
+            mean = sum(values) / n
+            std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+            agg[row][key] = (mean, std, n)
+    return agg
+
+
+def _cell(stats: Optional[Tuple[float, float, int]], fmt: str, scale: float) -> str:
+    if stats is None:
+        return '-'
+    mean, std, n = stats
+    text = fmt.format(mean * scale)
+    if n > 1:
+        text += ' ± ' + fmt.format(std * scale)
+    return text
+
+
+def table(results: dict, split: str = 'test') -> str:
+    """The Markdown table of one split: mean ± sample standard deviation over the seeds (a single
+    seed prints the value). The "do nothing" row is the unedited source."""
+    agg = aggregate(results['runs'], split)
+    if not agg:
+        raise ValueError(f'results hold no {split!r} split (splits: '
+                         f'{sorted({s for r in results["runs"].values() for s in r})})')
+    head = '| Method | ' + ' | '.join(h for _, h, _, _ in COLUMNS) + ' |'
+    lines = [head, '|---|' + '---:|' * len(COLUMNS)]
+    any_row = next(iter(agg.values()))
+    nothing = {'recon_exact/mpjpe': any_row.get('recon_exact/mpjpe_source'),
+               'recon_mdm/mpjpe': next((m['recon_mdm/mpjpe_source'] for m in agg.values()
+                                        if 'recon_mdm/mpjpe_source' in m), None)}
+    lines.append('| Source unchanged ("do nothing") | ' + ' | '.join(
+        _cell(nothing.get(k), fmt, scale) for k, _, fmt, scale in COLUMNS) + ' |')
+    for row, label in _rows(agg):
+        lines.append(f'| {label} | ' + ' | '.join(_cell(agg[row].get(k), fmt, scale)
+                                                  for k, _, fmt, scale in COLUMNS) + ' |')
+    return '\n'.join(lines)
+
+
+def select_on_validation(results: dict, key: str = 'operator/accuracy',
+                         candidates: Sequence[str] = tuple(METHOD_LABELS)) -> Optional[str]:
+    """The method with the best mean validation ``key`` (higher is better): the only place a method
+    is chosen. Its test numbers are then read once."""
+    agg = aggregate(results['runs'], 'val')
+    scored = [(agg[m][key][0], m) for m in candidates if m in agg and key in agg[m]]
+    return max(scored)[1] if scored else None
+
+
+def report(results: dict) -> str:
+    """Both tables with the note on splits, seeds and selection (what the READMEs show)."""
+    seeds = sorted(results['runs'], key=lambda s: int(s))
+    counts = results.get('counts', {})
+    best = select_on_validation(results)
+    parts = [
+        f'Seeds {", ".join(seeds)} (mean ± sample standard deviation over seeds where more than one); '
+        f'{counts.get("train", "?")} train / {counts.get("val", "?")} val / {counts.get("test", "?")} test '
+        'triplets. Val and test instructions use phrasings no training instruction uses.',
+        '',
+        f'**Test split** (reported once; the method chosen on validation by operator accuracy: '
+        f'{METHOD_LABELS.get(best, best)})',
+        '',
+        table(results, 'test'),
+    ]
+    if aggregate(results['runs'], 'val'):
+        parts += ['', '**Validation split** (the split methods and recipes are chosen on)', '', table(results, 'val')]
+    if results.get('command'):
+        parts += ['', f'Produced by `{results["command"]}`.']
+    return '\n'.join(parts)
+
+
+def update_file(path: Path, text: str) -> bool:
+    """Replace the marked block of ``path`` with ``text``; ``False`` when the file has no markers."""
+    src = path.read_text(encoding='utf-8')
+    if BEGIN not in src or END not in src:
+        return False
+    head, rest = src.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    from motionkit.utils.io import atomic_write_text
+    atomic_write_text(path, head + BEGIN + '\n' + text + '\n' + END + tail)
+    return True
+
+
+def _tolerance(key: str) -> float:
+    for prefix, tol in TOLERANCES.items():
+        if key.startswith(prefix):
+            return tol
+    return 0.0
+
+
+def record(results: dict, keys: Sequence[str] = tuple(k for k, *_ in COLUMNS) + (
+        'recon_exact/mpjpe_source', 'recon_mdm/mpjpe_source')) -> dict:
+    """The reference of a run for :func:`check`: ``{split: {row: {key: [value, tolerance]}}}``
+    (first seed)."""
+    seed = sorted(results['runs'], key=lambda s: int(s))[0]
+    ref = {}
+    for split, rows in results['runs'][seed].items():
+        for row, metrics in rows.items():
+            for key in keys:
+                if key in metrics:
+                    ref.setdefault(split, {}).setdefault(row, {})[key] = [metrics[key], _tolerance(key)]
+    return ref
+
+
+def check(results: dict, reference: dict) -> List[str]:
+    """The cells of the first seed that differ from ``reference`` by more than their tolerance
+    (or are missing); empty when the run reproduces the recorded table."""
+    seed = sorted(results['runs'], key=lambda s: int(s))[0]
+    run = results['runs'][seed]
+    moved = []
+    for split, rows in reference.items():
+        for row, keys in rows.items():
+            for key, (want, tol) in keys.items():
+                got = ((run.get(split) or {}).get(row) or {}).get(key)
+                if got is None:
+                    moved.append(f'{split}/{row}/{key}: missing (recorded {want})')
+                elif not abs(got - want) <= tol:
+                    moved.append(f'{split}/{row}/{key}: {got:.4f}, recorded {want:.4f} +- {tol}')
+    return moved
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('results', help='results.json of a run_pipeline.py run')
+    p.add_argument('--update', nargs='*', default=[], metavar='FILE',
+                   help='write the tables between the cigtime-results markers of these files')
+    p.add_argument('--check', metavar='REFERENCE', help='compare with recorded values; exit 1 when a cell moved')
+    p.add_argument('--record', metavar='REFERENCE', help='write the reference file of this run')
+    args = p.parse_args(argv)
+    results = json.loads(Path(args.results).read_text(encoding='utf-8'))
+    text = report(results)
+    print(text)
+    for f in args.update:
+        if not update_file(Path(f), text):
+            raise SystemExit(f'{f}: no {BEGIN} ... {END} block to replace')
+        print(f'updated {f}')
+    if args.record:
+        from motionkit.utils.io import atomic_write_text
+        atomic_write_text(Path(args.record), json.dumps(record(results), indent=1, sort_keys=True) + '\n')
+        print(f'recorded {args.record}')
+    if args.check:
+        moved = check(results, json.loads(Path(args.check).read_text(encoding='utf-8')))
+        if moved:
+            print(f'{len(moved)} cell(s) moved beyond their tolerance:\n  ' + '\n  '.join(moved), file=sys.stderr)
+            return 1
+        print(f'every recorded cell of {args.check} reproduces within its tolerance')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.exit(main())
