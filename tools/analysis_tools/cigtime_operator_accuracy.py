@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Sequence, Set
 
@@ -26,21 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 PARTS = ('upper_body', 'lower_body', 'whole_body')
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> tuple:
-    from motionkit.synthmotion.edits import EDIT_OPERATORS
-    out = []
-    for op in EDIT_OPERATORS.values():
-        for template in op.templates:
-            literal = re.escape(template)
-            out.append((re.compile('^' + re.sub(r'\\\{[a-z_]+\\\}', '.+', literal) + '$'), op.name))
-    return tuple(out)
-
-
 def operators_named(instruction: str) -> Set[str]:
-    """The SynthMotion edit operators whose templates ``instruction`` fills."""
-    text = ' '.join(str(instruction).strip().split())
-    return {name for pattern, name in _patterns() if pattern.match(text)}
+    """The SynthMotion edit operators whose templates ``instruction`` fills (the parser the
+    ``EditOperatorAccuracyMetric`` uses; a leading "Upper body:" is ignored)."""
+    from motionkit.synthmotion.instruction_parser import operators_named as parse
+    return parse(instruction)
 
 
 def operator_accuracy(predictions: Sequence[dict]) -> Dict[str, float]:
