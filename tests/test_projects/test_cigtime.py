@@ -150,3 +150,30 @@ def test_in_context_smollm2_config_writes_instructions(cigtime_work_dir, monkeyp
     print(texts)
     assert len(texts) == 4 and all(isinstance(t, str) and t.strip() for t in texts)
     assert not any('\n' in t or 'Source motion' in t for t in texts)
+
+
+def _evaluators(name):
+    return Config.fromfile(str(CONFIGS / name)).test_evaluator
+
+
+def test_nn_retrieval_steps_config_answers_with_training_instructions(cigtime_work_dir, monkeypatch):
+    import torch
+    from mmengine.runner import Runner
+    from motionkit.registry import MODELS
+    from motionkit.utils import register_all_modules
+    monkeypatch.setenv('CIGTIME_WORK_DIR', str(cigtime_work_dir))
+    register_all_modules(init_default_scope=False)
+    init_default_scope('motionkit')
+    name = 'nn-retrieval-steps-k1_1xb32_synthmotion.py'
+    cfg = Config.fromfile(str(CONFIGS / name))
+    base = Config.fromfile(str(CONFIGS / '_base_' / 'cigtime_triplets_synthmotion.py'))
+    assert cfg.test_evaluator == base.cigtime_evaluators == _evaluators('nn-retrieval_1xb32_synthmotion.py')
+    assert cfg.train_dataloader is None and cfg.model.descriptor == 'steps' and cfg.model.k == 1
+    model = MODELS.build(cfg.model.to_dict())
+    loader_cfg = copy.deepcopy(cfg.test_dataloader.to_dict())
+    loader_cfg['batch_size'] = 8
+    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    with torch.no_grad():
+        out = model.test_step(batch)
+    assert model._keys.shape[1] == 49 * 3 * 263
+    assert len(out) == 8 and all(s.pred_instruction in model._answers for s in out)

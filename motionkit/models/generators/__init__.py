@@ -1,4 +1,6 @@
 from .corrective_instruction_generator import CorrectiveInstructionGenerator
-from .nearest_neighbour_instruction import NearestNeighbourInstructionRetrieval, pair_descriptor
+from .nearest_neighbour_instruction import (NearestNeighbourInstructionRetrieval, normalize_instruction, pair_descriptor,
+                                            pair_step_descriptor, vote_neighbours)
 
-__all__ = ['CorrectiveInstructionGenerator', 'NearestNeighbourInstructionRetrieval', 'pair_descriptor']
+__all__ = ['CorrectiveInstructionGenerator', 'NearestNeighbourInstructionRetrieval', 'normalize_instruction',
+           'pair_descriptor', 'pair_step_descriptor', 'vote_neighbours']
