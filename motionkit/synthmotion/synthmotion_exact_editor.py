@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os.path as osp
-import re
 from collections import Counter, OrderedDict
 from typing import List, Optional, Sequence
 
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 
 from motionkit.registry import MODELS
+from motionkit.utils.text import normalize_text
 from motionkit.structures.edit_request import EditRequest, parse_body_part
 from .build import ensure_synthmotion
 from .edits import applicable_edits
@@ -34,14 +34,12 @@ from .triplets import enumerate_edit_proposals, fill_instructions, realize_edit,
 __all__ = ['SynthMotionExactEditor', 'normalize_instruction', 'token_f1', 'token_edit_similarity',
            'resolve_synthmotion_root']
 
-_NON_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
 def normalize_instruction(text: str) -> str:
     """Lower case, punctuation and hyphens to spaces, single spaces (``'Kick higher!'`` ->
     ``'kick higher'``)."""
-    text = _NON_WORD.sub(' ', str(text).lower().replace('-', ' '))
-    return ' '.join(text.replace("'", ' ').split())
+    return normalize_text(text)
 
 
 def token_f1(a: Sequence[str], b: Sequence[str]) -> float:

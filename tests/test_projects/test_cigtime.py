@@ -160,3 +160,87 @@ def test_in_context_smollm2_config_writes_instructions(cigtime_work_dir, monkeyp
     print(texts)
     assert len(texts) == 4 and all(isinstance(t, str) and t.strip() for t in texts)
     assert not any('\n' in t or 'Source motion' in t for t in texts)
+
+
+def _evaluators(name):
+    return Config.fromfile(str(CONFIGS / name)).test_evaluator
+
+
+def test_caption_of_target_steps_config_trains_and_captions_the_target_only(cigtime_work_dir, monkeypatch):
+    """Caption of the target with the best variant's motion input: the target's 4-frame feature
+    steps (continuous), trained on target captions, no tokenizer checkpoint; one train step and a
+    prediction on the tiny triplet work dir, and the source never reaches the model."""
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.runner import Runner
+    from motionkit.registry import MODELS
+    from motionkit.utils import register_all_modules
+    monkeypatch.setenv('CIGTIME_WORK_DIR', str(cigtime_work_dir))
+    register_all_modules(init_default_scope=False)
+    init_default_scope('motionkit')
+    cfg = Config.fromfile(str(CONFIGS / 'caption-of-target-steps_tiny_1xb32-1k_synthmotion.py'))
+    steps = Config.fromfile(str(CONFIGS / 'cigtime-pair-features_tiny_1xb32-1k_synthmotion.py'))
+    base = Config.fromfile(str(CONFIGS / '_base_' / 'cigtime_triplets_synthmotion.py'))
+    assert cfg.test_evaluator == base.cigtime_evaluators
+    assert cfg.model.tokenizer_checkpoint is None  # the tokenizer only sets the step
+    # the same LM, tokenizer and schedule as the feature-step variant; the target's steps only
+    llm, llm_steps = cfg.model.llm, steps.model.llm
+    assert llm.template == 'caption' and llm.motion_token_strategy == llm_steps.motion_token_strategy
+    assert cfg.model.continuous_input == steps.model.continuous_input == 'features'
+    assert llm.backbone == llm_steps.backbone and llm.tokenizer == llm_steps.tokenizer
+    assert 3 * llm.continuous_dim == llm_steps.continuous_dim == 3 * 4 * 263
+    assert cfg.train_cfg == steps.train_cfg and cfg.optim_wrapper == steps.optim_wrapper
+
+    loader_cfg = copy.deepcopy(cfg.train_dataloader.to_dict())
+    loader_cfg['batch_size'] = 4
+    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    # trained on the target's captions, not the instruction
+    assert all(s.gt_instruction in s.gt_target_captions for s in batch['data_samples'])
+    model = MODELS.build(cfg.model.to_dict())
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
+    losses = model.train_step(batch, optim)
+    assert 'loss_anchor' not in losses and torch.isfinite(losses['loss_lm'])
+    assert not torch.equal(before['llm.latent_proj.weight'], model.llm.latent_proj.weight)
+
+    loader_cfg = copy.deepcopy(cfg.test_dataloader.to_dict())
+    loader_cfg['batch_size'] = 4
+    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    model.eval()
+    with torch.no_grad():
+        preds = [s.pred_instruction for s in model.test_step(copy.deepcopy(batch))]
+    assert len(preds) == 4 and all(isinstance(p, str) for p in preds)
+    inputs = model.data_preprocessor(copy.deepcopy(batch))['inputs']
+    prompts, seq = model.prompts(inputs)
+    for i, lat in enumerate(seq):  # one placeholder per complete 4-frame step of the target
+        n = int(inputs['target_lengths'][i]) // 4
+        assert prompts[i].count('<motion_latent>') == len(lat) == n
+        assert torch.equal(lat, inputs['target'][i, :4 * n].reshape(n, -1))
+    # another source (other values and length) in every pair: the same captions
+    swapped = copy.deepcopy(batch)
+    swapped['inputs']['source'] = [torch.randn(len(s) + 8, s.shape[1]) for s in batch['inputs']['source']]
+    with torch.no_grad():
+        assert [s.pred_instruction for s in model.test_step(swapped)] == preds
+
+
+def test_nn_retrieval_steps_config_answers_with_training_instructions(cigtime_work_dir, monkeypatch):
+    import torch
+    from mmengine.runner import Runner
+    from motionkit.registry import MODELS
+    from motionkit.utils import register_all_modules
+    monkeypatch.setenv('CIGTIME_WORK_DIR', str(cigtime_work_dir))
+    register_all_modules(init_default_scope=False)
+    init_default_scope('motionkit')
+    name = 'nn-retrieval-steps-k1_1xb32_synthmotion.py'
+    cfg = Config.fromfile(str(CONFIGS / name))
+    base = Config.fromfile(str(CONFIGS / '_base_' / 'cigtime_triplets_synthmotion.py'))
+    assert cfg.test_evaluator == base.cigtime_evaluators == _evaluators('nn-retrieval_1xb32_synthmotion.py')
+    assert cfg.train_dataloader is None and cfg.model.descriptor == 'steps' and cfg.model.k == 1
+    model = MODELS.build(cfg.model.to_dict())
+    loader_cfg = copy.deepcopy(cfg.test_dataloader.to_dict())
+    loader_cfg['batch_size'] = 8
+    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    with torch.no_grad():
+        out = model.test_step(batch)
+    assert model._keys.shape[1] == 49 * 3 * 263
+    assert len(out) == 8 and all(s.pred_instruction in model._answers for s in out)

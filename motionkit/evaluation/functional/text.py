@@ -24,9 +24,9 @@ metrics.py`` (github.com/thechargedneutron/ExpertAF): nltk ``corpus_bleu`` with 
 whitespace tokens, ``rouge`` package ROUGE-1/2/L F averaged, pycocoevalcap ``Cider`` on the raw
 strings, nltk ``meteor_score`` averaged.
 """
+from motionkit.utils.text import normalize_text  # noqa: F401  (re-exported)
 from __future__ import annotations
 
-import re
 import atexit
 import os
 import threading
@@ -41,13 +41,6 @@ __all__ = ['bleu', 'rouge', 'meteor', 'cider', 'ptb_tokenize', 'check_text_pairs
 
 
 # ----------------------------------------------------------------------------- input checks
-def normalize_text(text: str) -> str:
-    """Lower case, every character but letters and digits to a space, single spaces
-    (``"Kick higher!"`` -> ``'kick higher'``, ``"don't"`` -> ``'don t'``): the form two texts are
-    compared in when only their words matter."""
-    return ' '.join(re.sub(r'[^a-z0-9]+', ' ', str(text).lower()).split())
-
-
 def check_text_pairs(predictions: Sequence[str], references: References,
                      name: str = 'text metric') -> Tuple[List[str], List[List[str]]]:
     """Validate and normalise ``predictions`` / ``references``.

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from mmengine.structures import BaseDataElement
 
-from motionkit.evaluation.functional import normalize_text
+from motionkit.evaluation.functional import normalize_text  # re-exported from motionkit.utils.text
 from motionkit.evaluation.metrics import CaptionMetric, EditOperatorAccuracyMetric, InstructionNoveltyMetric
 from motionkit.synthmotion import operators_named
 

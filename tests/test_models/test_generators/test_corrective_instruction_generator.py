@@ -159,6 +159,39 @@ def test_caption_template_and_other_strategies(tmp_path, strategy):
     assert len(model(inputs, samples, mode='predict')) == 4
 
 
+def test_caption_template_reads_the_target_feature_steps_only(tmp_path):
+    """Caption of the target with the feature-step input: each placeholder takes one 4-frame step
+    of the target's normalised features; the source never reaches the LM."""
+    model = _generator(tmp_path, template='caption', strategy='continuous', continuous_dim=4 * 263,
+                       continuous_input='features', checkpoint=False).eval()
+    inputs, samples = _batch()
+    prompts, seq = model.prompts(inputs)
+    # target lengths 44, 44, 20, 16 frames -> 11, 11, 5, 4 steps (one placeholder each)
+    assert [len(s) for s in seq] == [11, 11, 5, 4]
+    assert [p.count('<motion_latent>') for p in prompts] == [11, 11, 5, 4]
+    assert prompts[2].startswith('the motion is <motion_latent>') and 'source' not in prompts[2]
+    for k in range(5):
+        assert torch.equal(seq[2][k], inputs['target'][2, 4 * k:4 * k + 4].reshape(-1))
+    # another source (other values and lengths), or none at all: the same prompts, latents, loss
+    # and captions
+    other = dict(inputs, source=torch.randn(4, 60, 263), source_lengths=torch.tensor([60, 8, 52, 30]))
+    target_only = dict(target=inputs['target'], target_lengths=inputs['target_lengths'])
+    loss = model(inputs, samples, mode='loss')['loss_lm']
+    preds = [o.pred_instruction for o in model(inputs, _samples(), mode='predict')]
+    for changed in (other, target_only):
+        p2, seq2 = model.prompts(changed)
+        assert p2 == prompts and all(torch.equal(a, b) for a, b in zip(seq2, seq))
+        assert torch.equal(model(changed, samples, mode='loss')['loss_lm'], loss)
+        assert [o.pred_instruction for o in model(changed, _samples(), mode='predict')] == preds
+    # while another target changes the input
+    moved = dict(inputs, target=inputs['target'] + 1.0)
+    assert not torch.equal(model.prompts(moved)[1][0], seq[0])
+    assert not torch.equal(model(moved, samples, mode='loss')['loss_lm'], loss)
+
+
+def _samples():
+    return [BaseDataElement(gt_instruction=t) for t in TEXTS]
+
 def test_missing_tokenizer_checkpoint_is_named(tmp_path):
     init_default_scope('motionkit')
     llm = dict(type='MotionLanguageModel', backbone=dict(preset='tiny-llama'),
