@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 # row -> label, in table order. Methods first (the paper's method rows kept), then the controls.
 METHOD_LABELS = {
     'nn_retrieval': 'Nearest-neighbour retrieval (time-pooled descriptor)',
-    'nn_retrieval_steps': 'Nearest-neighbour retrieval (per-step descriptor, 5-vote)',
+    'nn_retrieval_steps': 'Nearest-neighbour retrieval (per-step descriptor; k-vote, k=1 chosen on val)',
     'caption_of_target': 'Caption of target (M2T; motion tokens)',
     'caption_of_target_steps': 'Caption of target (M2T; target feature steps)',
     'cigtime': 'CigTime (tiny LM, full FT; motion tokens as text, Fig. 2)',

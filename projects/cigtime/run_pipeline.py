@@ -60,7 +60,7 @@ from results_table import CONTROL_LABELS, report  # noqa: E402  (projects/cigtim
 # method name -> (config, checkpoint stage or None for training-free); labels in results_table.py
 METHODS = {
     'nn_retrieval': ('nn-retrieval_1xb32_synthmotion.py', None),
-    'nn_retrieval_steps': ('nn-retrieval-steps-k5_1xb32_synthmotion.py', None),
+    'nn_retrieval_steps': ('nn-retrieval-steps-k1_1xb32_synthmotion.py', None),
     'caption_of_target': ('caption-of-target_tiny_1xb32-1k_synthmotion.py', 'caption'),
     'caption_of_target_steps': ('caption-of-target-steps_tiny_1xb32-1k_synthmotion.py', 'caption_steps'),
     'cigtime': ('cigtime_tiny_1xb32-1k_synthmotion.py', 'cigtime'),

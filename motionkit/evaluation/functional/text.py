@@ -24,7 +24,6 @@ metrics.py`` (github.com/thechargedneutron/ExpertAF): nltk ``corpus_bleu`` with 
 whitespace tokens, ``rouge`` package ROUGE-1/2/L F averaged, pycocoevalcap ``Cider`` on the raw
 strings, nltk ``meteor_score`` averaged.
 """
-from motionkit.utils.text import normalize_text  # noqa: F401  (re-exported)
 from __future__ import annotations
 
 import atexit
@@ -34,6 +33,8 @@ import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from motionkit.utils.text import normalize_text  # noqa: F401  (re-exported)
 
 References = Sequence[Union[str, Sequence[str]]]
 
