@@ -244,3 +244,21 @@ def test_nn_retrieval_steps_config_answers_with_training_instructions(cigtime_wo
         out = model.test_step(batch)
     assert model._keys.shape[1] == 49 * 3 * 263
     assert len(out) == 8 and all(s.pred_instruction in model._answers for s in out)
+
+
+def test_pipeline_seed_layout(tmp_path):
+    run_pipeline = _project_module('run_pipeline')
+    one = run_pipeline.Pipeline(str(tmp_path / 'one'), 10, 2, 0)
+    assert one.seed_dir(0) == tmp_path / 'one'  # the layout the configs' defaults and README use
+    many = run_pipeline.Pipeline(str(tmp_path / 'many'), 10, 2, 0, seeds=[3, 4])
+    d3, d4 = many.seed_dir(3), many.seed_dir(4)
+    assert d3 == tmp_path / 'many' / 'seed_3'
+    assert (d4 / 'triplets').resolve() == (tmp_path / 'many' / 'triplets').resolve()
+    # the editors are trained with the first seed and shared; the methods' stages are per seed
+    assert (d4 / 'editor_lower').resolve() == (d3 / 'editor_lower').resolve()
+    assert not (d4 / 'tokenizer').exists() and not (d3 / 'editor_lower').is_symlink()
+    many.train_seed = 4
+    assert many.train_cmd('cigtime')[-1] == 'randomness.seed=4'
+    assert str(many.checkpoint('editor_upper')).startswith(str(d4))
+    with pytest.raises(SystemExit, match='distinct'):
+        run_pipeline.Pipeline(str(tmp_path / 'x'), 10, 2, 0, seeds=[1, 1])
