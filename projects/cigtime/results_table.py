@@ -6,7 +6,9 @@ or check a run against recorded values.
     python projects/cigtime/results_table.py RESULTS --check projects/cigtime/ci_reference.json
 
 ``--update`` replaces what stands between ``<!-- cigtime-results:begin -->`` and
-``<!-- cigtime-results:end -->`` in each file (the tables are never edited by hand). ``--check``
+``<!-- cigtime-results:end -->`` in each file with the whole report, and between
+``<!-- cigtime-results-test:begin -->`` / ``...:end -->`` with the test table alone (the tables
+are never edited by hand). ``--check``
 compares every recorded cell with its tolerance and exits 1 naming the cells that moved; ``--record
 FILE`` writes the reference file from a run (with the tolerances below).
 
@@ -55,6 +57,7 @@ COLUMNS = [  # (metrics key, header, format, scale)
 TOLERANCES = {'caption/': 0.02, 'operator/': 0.04, 'novelty/': 0.04, 'recon_exact/body_part': 0.04,
               'recon_exact/mpjpe': 5.0, 'recon_mdm/mpjpe': 5.0}
 BEGIN, END = '<!-- cigtime-results:begin -->', '<!-- cigtime-results:end -->'
+TEST_BEGIN, TEST_END = '<!-- cigtime-results-test:begin -->', '<!-- cigtime-results-test:end -->'
 
 
 def _rows(split_metrics: Dict[str, dict]) -> List[Tuple[str, str]]:
@@ -145,15 +148,25 @@ def report(results: dict) -> str:
     return '\n'.join(parts)
 
 
-def update_file(path: Path, text: str) -> bool:
-    """Replace the marked block of ``path`` with ``text``; ``False`` when the file has no markers."""
+def _replace_block(src: str, begin: str, end: str, text: str) -> str:
+    head, rest = src.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return head + begin + '\n' + text + '\n' + end + tail
+
+
+def update_file(path: Path, text: str, test_table: Optional[str] = None) -> bool:
+    """Replace the marked blocks of ``path``: the report block with ``text``, the test block with
+    ``test_table``. ``False`` when the file has neither."""
     src = path.read_text(encoding='utf-8')
-    if BEGIN not in src or END not in src:
+    new = src
+    if BEGIN in new and END in new:
+        new = _replace_block(new, BEGIN, END, text)
+    if test_table is not None and TEST_BEGIN in new and TEST_END in new:
+        new = _replace_block(new, TEST_BEGIN, TEST_END, test_table)
+    if BEGIN not in src and TEST_BEGIN not in src:
         return False
-    head, rest = src.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
     from motionkit.utils.io import atomic_write_text
-    atomic_write_text(path, head + BEGIN + '\n' + text + '\n' + END + tail)
+    atomic_write_text(path, new)
     return True
 
 
@@ -206,8 +219,10 @@ def main(argv=None) -> int:
     results = json.loads(Path(args.results).read_text(encoding='utf-8'))
     text = report(results)
     print(text)
+    test_only = (table(results, 'test') + f'\n\nTest split; seeds {", ".join(sorted(results["runs"]))} '
+                 '(mean ± sample standard deviation)' + (f'; `{results["command"]}`.' if results.get('command') else '.'))
     for f in args.update:
-        if not update_file(Path(f), text):
+        if not update_file(Path(f), text, test_only):
             raise SystemExit(f'{f}: no {BEGIN} ... {END} block to replace')
         print(f'updated {f}')
     if args.record:
