@@ -1,5 +1,4 @@
 """Text-generation metric (captions, corrective instructions, feedback) with published presets."""
-import copy
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from mmengine.evaluator import BaseMetric
@@ -8,6 +7,7 @@ from motionkit.registry import METRICS, MODELS
 from motionkit.structures.edit_request import parse_body_part
 from ..functional import bleu, cider, meteor, rouge, text_embedding_similarity
 from ._fields import get_field
+from ._presets import resolve_preset
 
 _UNSET = object()
 
@@ -91,16 +91,11 @@ class CaptionMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if preset not in CAPTION_PRESETS:
-            raise ValueError(f'unknown caption preset {preset!r}; choose from '
-                             f'{sorted(CAPTION_PRESETS)}')
         self.preset = preset
-        cfg = copy.deepcopy(CAPTION_PRESETS[preset])
-        for name, value in (('bleu', bleu), ('rouge', rouge), ('meteor', meteor),
-                            ('cider', cider), ('text_similarity', text_similarity)):
-            if value is not _UNSET:
-                cfg[name] = value
-        self.cfg = cfg
+        self.cfg = resolve_preset('caption', CAPTION_PRESETS, preset, {
+            name: value for name, value in (('bleu', bleu), ('rouge', rouge), ('meteor', meteor),
+                                            ('cider', cider), ('text_similarity', text_similarity))
+            if value is not _UNSET})
         if isinstance(text_encoder, dict):
             text_encoder = MODELS.build(text_encoder)
         self.text_encoder = text_encoder

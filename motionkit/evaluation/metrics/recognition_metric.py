@@ -8,6 +8,7 @@ from mmengine.evaluator import BaseMetric
 from motionkit.registry import METRICS
 from ..functional import bucket_accuracy, mean_average_precision, top_k_accuracy
 from ._fields import get_field, to_numpy
+from ._presets import resolve_preset
 
 RECOGNITION_PRESETS: Dict[str, Dict[str, Any]] = {
     # Single-label top-1 / top-5 (NTU, BABEL-60/120 tables).
@@ -49,12 +50,8 @@ class RecognitionMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if preset not in RECOGNITION_PRESETS:
-            raise ValueError(f'unknown recognition preset {preset!r}; choose from '
-                             f'{sorted(RECOGNITION_PRESETS)}')
-        cfg = dict(RECOGNITION_PRESETS[preset])
-        if topk is not None:
-            cfg['topk'] = tuple(topk)
+        cfg = resolve_preset('recognition', RECOGNITION_PRESETS, preset,
+                             {} if topk is None else dict(topk=tuple(topk)))
         self.cfg = cfg
         if isinstance(class_counts, str):
             class_counts = np.load(class_counts)

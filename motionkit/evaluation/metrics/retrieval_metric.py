@@ -1,5 +1,4 @@
 """Text <-> motion (or query <-> candidate) retrieval with the TMR / ExpertAF protocols."""
-import copy
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -9,6 +8,7 @@ from mmengine.evaluator import BaseMetric
 from motionkit.registry import METRICS
 from ..functional.retrieval import batched_retrieval, cosine_similarity_matrix, directional_metrics
 from ._fields import get_field, sample_id, to_numpy
+from ._presets import resolve_preset
 
 RETRIEVAL_PRESETS: Dict[str, Dict[str, Any]] = {
     # TMR (Mathux/TMR retrieval.py, src/model/metrics.py): cosine similarity of the latents;
@@ -63,14 +63,8 @@ class RetrievalMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if preset not in RETRIEVAL_PRESETS:
-            raise ValueError(f'unknown retrieval preset {preset!r}; choose from '
-                             f'{sorted(RETRIEVAL_PRESETS)}')
-        cfg = copy.deepcopy(RETRIEVAL_PRESETS[preset])
-        if protocols is not None:
-            cfg['protocols'] = tuple(protocols)
-        if ks is not None:
-            cfg['ks'] = tuple(ks)
+        cfg = resolve_preset('retrieval', RETRIEVAL_PRESETS, preset, {
+            k: tuple(v) for k, v in (('protocols', protocols), ('ks', ks)) if v is not None})
         bad = set(cfg['protocols']) - set(_PROTOCOLS)
         if bad:
             raise ValueError(f'unknown retrieval protocols {sorted(bad)}; choose from {_PROTOCOLS}')

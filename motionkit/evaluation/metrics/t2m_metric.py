@@ -1,6 +1,5 @@
 """Text-to-motion generation metrics (FID, Diversity, R-precision, MM-Dist, MultiModality) from the
 embeddings of an evaluator model, with each paper's evaluation protocol as a preset."""
-import copy
 import warnings
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -11,6 +10,7 @@ from motionkit.registry import METRICS
 from ..functional.t2m import (diversity, fid, mean_confidence_interval, mm_dist, multimodality,
                               r_precision)
 from ._fields import get_field, to_numpy
+from ._presets import resolve_preset
 
 # Protocol constants of each paper's evaluation script. All use batches of 32 from a shuffled,
 # drop_last loader for R-precision / MM-Dist, top-3, and mean +- 1.96 * std / sqrt(reps).
@@ -81,14 +81,7 @@ class T2MMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  **overrides) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if preset not in T2M_PRESETS:
-            raise ValueError(f'unknown T2M preset {preset!r}; choose from {sorted(T2M_PRESETS)}')
-        cfg = copy.deepcopy(T2M_PRESETS[preset])
-        unknown = set(overrides) - set(cfg)
-        if unknown:
-            raise ValueError(f'unknown T2MMetric options {sorted(unknown)}; preset keys are '
-                             f'{sorted(cfg)}')
-        cfg.update(overrides)
+        cfg = resolve_preset('T2M', T2M_PRESETS, preset, overrides, owner='T2MMetric')
         if cfg['fid_reference'] not in ('all_gt', 'same_batches'):
             raise ValueError(f"fid_reference must be 'all_gt' or 'same_batches', "
                              f"got {cfg['fid_reference']!r}")

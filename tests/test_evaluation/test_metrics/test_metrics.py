@@ -276,3 +276,26 @@ def test_metrics_gather_under_torchrun(tmp_path):
         assert a.keys() == b.keys()
         for k in a:
             assert a[k] == pytest.approx(b[k]), k
+
+
+def test_one_preset_mechanism_for_every_metric():
+    from motionkit.evaluation.metrics import (CAPTION_PRESETS, RECOGNITION_PRESETS, RETRIEVAL_PRESETS, T2M_PRESETS,
+                                              CaptionMetric, RecognitionMetric, RetrievalMetric, T2MMetric)
+    from motionkit.evaluation.metrics._presets import resolve_preset
+    presets = {'p': dict(a=1, b=dict(c=2))}
+    cfg = resolve_preset('toy', presets, 'p', dict(a=3))
+    assert cfg == dict(a=3, b=dict(c=2))
+    cfg['b']['c'] = 9
+    assert presets['p']['b']['c'] == 2  # a deep copy: the preset table never changes
+    with pytest.raises(ValueError, match=r"unknown toy preset 'q'; choose from \['p'\]"):
+        resolve_preset('toy', presets, 'q')
+    with pytest.raises(ValueError, match=r"unknown ToyMetric options \['z'\]"):
+        resolve_preset('toy', presets, 'p', dict(z=1), owner='ToyMetric')
+    for cls, table, kind in ((CaptionMetric, CAPTION_PRESETS, 'caption'),
+                             (RecognitionMetric, RECOGNITION_PRESETS, 'recognition'),
+                             (RetrievalMetric, RETRIEVAL_PRESETS, 'retrieval'), (T2MMetric, T2M_PRESETS, 'T2M')):
+        with pytest.raises(ValueError, match=f'unknown {kind} preset .*choose from {sorted(table)}'.replace('[', r'\[')
+                           .replace(']', r'\]')):
+            cls(preset='no-such-preset')
+    assert RecognitionMetric(preset='default', topk=(1, 2)).cfg['topk'] == (1, 2)
+    assert T2MMetric(preset='guo2022', replications=3).cfg['replications'] == 3
