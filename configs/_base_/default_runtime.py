@@ -9,6 +9,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # renders gt | prediction of the first samples; `tools/test.py --show-dir DIR` switches it on
     visualization=dict(type='MotionVisualizationHook', enable=False),
+    # torch build, CPU vector kernels, threads and device into the log and checkpoint meta: the
+    # inputs of the numbers besides config, seed and data (docs/reproducibility.md)
+    numeric_env=dict(type='NumericEnvironmentHook'),
 )
 
 env_cfg = dict(

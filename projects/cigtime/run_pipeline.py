@@ -149,7 +149,10 @@ class Pipeline:
         env['CIGTIME_WORK_DIR'] = str(self.seed_dir(self.train_seed))
         if getattr(self, 'nltk_data', None):
             env['NLTK_DATA'] = os.pathsep.join([str(self.nltk_data)] + [p for p in [env.get('NLTK_DATA')] if p])
-        env.setdefault('OMP_NUM_THREADS', str(self.threads))
+        # the thread count changes float reductions, and the VQ-VAE quantiser turns last-bit
+        # differences into other tokens (docs/reproducibility.md): every stage gets --threads,
+        # whatever the shell exported
+        env['OMP_NUM_THREADS'] = str(self.threads)
         env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
         return env
 
@@ -370,8 +373,10 @@ class Pipeline:
         if self.timings.keys() != timings.keys():
             total = self.stage_wall(timings)
         manifest = json.loads((self.triplets / 'manifest.json').read_text())
+        from motionkit.utils.reproducibility import numeric_environment
+        numeric_env = dict(numeric_environment(), num_threads=self.threads)  # what every stage ran with
         results = dict(runs=runs, counts=manifest.get('counts', {}), phrasing=manifest.get('phrasing', {}),
-                       timings_s=timings, total_s=total, command=self.command)
+                       timings_s=timings, total_s=total, command=self.command, numeric_env=numeric_env)
         text = report(results) + (f'\n\nSynthMotion (synthetic); tiny models trained on the CPU; '
                                   f'{total / 60:.1f} min wall.')
         atomic_write_text(self.work / 'results.md', text + '\n')
