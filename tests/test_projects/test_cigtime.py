@@ -310,3 +310,20 @@ def test_tokenizer_training_is_bit_identical_across_processes(cigtime_work_dir, 
     lengths = torch.full((len(motions), ), 64)
     ids = [load_motion_tokenizer(config, p).encode(batch, lengths)[0] for p in (a, b)]
     assert torch.equal(ids[0], ids[1]) and len(ids[0].unique()) > 1
+
+
+def test_results_check_in_another_numeric_environment():
+    rt = _project_module('results_table')
+    res = _results({'0': 0.9})
+    res['numeric_env'] = dict(torch='2.14.1', cpu_capability='AVX2', num_threads=1)
+    ref = rt.record(res)
+    assert ref['_numeric_env'] == res['numeric_env']
+    # a trained row moves: caught in the recorded environment ...
+    res['runs']['0']['test']['cigtime_steps']['caption/bleu_4'] = 0.5
+    assert any(m.startswith('test/cigtime_steps/') for m in rt.check(res, ref))
+    # ... and left alone on another CPU, where only training-free cells are comparable
+    res['numeric_env'] = dict(res['numeric_env'], cpu_capability='AVX512')
+    assert rt.check(res, ref) == []
+    res['runs']['0']['test']['nn_retrieval']['caption/bleu_4'] = 0.1
+    res['runs']['0']['test']['reference']['recon_mdm/mpjpe'] = 999.0  # trained editor: not compared
+    assert rt.check(res, ref) == ['test/nn_retrieval/caption/bleu_4: 0.1000, recorded 0.5000 +- 0.02']
