@@ -170,6 +170,59 @@ def update_file(path: Path, text: str, test_table: Optional[str] = None) -> bool
     return True
 
 
+# metafile model (projects/cigtime/metafile.yml) -> table row whose test numbers it reports
+METAFILE_MODELS = {
+    'cigtime_tiny_synthmotion': 'cigtime',
+    'cigtime-pair-features_tiny_synthmotion': 'cigtime_steps',
+    'caption-of-target_tiny_synthmotion': 'caption_of_target',
+    'caption-of-target-steps_tiny_synthmotion': 'caption_of_target_steps',
+    'nn-retrieval_synthmotion': 'nn_retrieval',
+    'nn-retrieval-steps-k1_synthmotion': 'nn_retrieval_steps',
+}
+
+
+def metafile_results(results: dict, row: str, task: str, date: str) -> str:
+    """The ``Results:`` block of one metafile model: test-split means over the seeds."""
+    agg = aggregate(results['runs'], 'test')[row]
+    seeds = len(results['runs'])
+    n = results.get('counts', {}).get('test', '?')
+    lines = ['    Results:', f'      - Task: {task}',
+             f'        Dataset: SynthMotion CigTime triplets ({n} test; held-out phrasings)',
+             "        Evaluator: 'CigTime text metrics after the body-part opening; right SynthMotion edit; "
+             "MPJPE after editing the source with the instruction (exact editor: all triplets; MDM: per-part "
+             "editors), body part parsed from the instruction'",
+             f'        Measured By: motionkit ({date}; mean of {seeds} training seed(s), '
+             'projects/cigtime/results_table.py)', '        Metrics:']
+    for key, header, fmt, scale in COLUMNS:
+        if key in agg:
+            lines.append(f'          {header}: {fmt.format(agg[key][0] * scale)}')
+    return '\n'.join(lines) + '\n'
+
+
+def update_metafile(path: Path, results: dict, date: str) -> List[str]:
+    """Rewrite the ``Results:`` block of every model of :data:`METAFILE_MODELS` in ``path`` from
+    ``results``; returns the models updated."""
+    import re
+    text = path.read_text(encoding='utf-8')
+    done = []
+    for name, row in METAFILE_MODELS.items():
+        m = re.search(r'(?m)^  - Name: ' + re.escape(name) + r'\n', text)
+        if m is None or row not in aggregate(results['runs'], 'test'):
+            continue
+        end = text.find('\n  - Name: ', m.end())
+        end = len(text) if end < 0 else end + 1
+        block = text[m.start():end]
+        task = re.search(r'(?m)^      - Task: (.*)$', block)
+        task = task.group(1) if task else 'Corrective instruction generation'
+        new = re.sub(r'(?ms)^    Results:\n.*?(?=^    Weights Note:|\Z)', '', block)
+        new = new.replace('    Weights Note:', metafile_results(results, row, task, date) + '    Weights Note:', 1)
+        text = text[:m.start()] + new + text[end:]
+        done.append(name)
+    from motionkit.utils.io import atomic_write_text
+    atomic_write_text(path, text)
+    return done
+
+
 def _tolerance(key: str) -> float:
     for prefix, tol in TOLERANCES.items():
         if key.startswith(prefix):
@@ -240,6 +293,8 @@ def main(argv=None) -> int:
                    help='write the tables between the cigtime-results markers of these files')
     p.add_argument('--check', metavar='REFERENCE', help='compare with recorded values; exit 1 when a cell moved')
     p.add_argument('--record', metavar='REFERENCE', help='write the reference file of this run')
+    p.add_argument('--metafile', metavar='METAFILE', help="rewrite the models' Results blocks of this metafile")
+    p.add_argument('--date', default=None, help='date written into the metafile (default: today)')
     args = p.parse_args(argv)
     results = json.loads(Path(args.results).read_text(encoding='utf-8'))
     text = report(results)
@@ -250,6 +305,10 @@ def main(argv=None) -> int:
         if not update_file(Path(f), text, test_only):
             raise SystemExit(f'{f}: no {BEGIN} ... {END} block to replace')
         print(f'updated {f}')
+    if args.metafile:
+        import datetime
+        done = update_metafile(Path(args.metafile), results, args.date or datetime.date.today().isoformat())
+        print(f'updated {args.metafile}: {", ".join(done)}')
     if args.record:
         from motionkit.utils.io import atomic_write_text
         atomic_write_text(Path(args.record), json.dumps(record(results), indent=1, sort_keys=True) + '\n')

@@ -327,3 +327,21 @@ def test_results_check_in_another_numeric_environment():
     res['runs']['0']['test']['nn_retrieval']['caption/bleu_4'] = 0.1
     res['runs']['0']['test']['reference']['recon_mdm/mpjpe'] = 999.0  # trained editor: not compared
     assert rt.check(res, ref) == ['test/nn_retrieval/caption/bleu_4: 0.1000, recorded 0.5000 +- 0.02']
+
+
+def test_results_write_the_metafile(tmp_path):
+    rt = _project_module('results_table')
+    meta = tmp_path / 'metafile.yml'
+    meta.write_text('Models:\n  - Name: cigtime_tiny_synthmotion\n    Config: c.py\n    Results:\n'
+                    '      - Task: Corrective instruction generation\n        Metrics:\n          BLEU-4: 0.001\n'
+                    "    Weights Note: 'local'\n\n  - Name: nn-retrieval_synthmotion\n    Config: n.py\n"
+                    '    Weights Note: none\n')
+    done = rt.update_metafile(meta, _results({'0': 0.9, '1': 0.7}), '2026-12-07')
+    assert done == ['cigtime_tiny_synthmotion', 'nn-retrieval_synthmotion']
+    text = meta.read_text()
+    assert 'BLEU-4: 0.001' not in text and text.count('    Results:') == 2
+    assert '          BLEU-4: 0.500\n' in text and '          Right edit (%): 50.0\n' in text
+    assert 'mean of 2 training seed(s)' in text and text.count("Weights Note:") == 2
+    import yaml
+    models = yaml.safe_load(text)['Models']
+    assert models[1]['Results'][0]['Metrics']['MPJPE exact (mm)'] == 10.0
