@@ -217,5 +217,11 @@ def test_llm_instruction_source(tmp_path, sm_cache):
     prov = json.loads((out / 'manifest.json').read_text())['provenance']['instructions']
     para = prov['paraphrases']['squat_deeper']
     assert para[-2:] == ['Please do it like this', 'another way to say it'] and len(para) == 5
+    # each split uses its share of the paraphrases (val / test: the held-out ones, which include the
+    # LLM's own lines: "Please do it like this" is one decision for every operator that shares it)
+    from motionkit.synthmotion.triplets import phrasings_for_split, split_phrasings
+    table = split_phrasings(prov['paraphrases'])
     for r in _records(out):
-        assert len(r['instructions']) == len(prov['paraphrases'][r['edit']])
+        assert len(r['instructions']) == len(phrasings_for_split(table, r['edit'], r['split']))
+    train = {i for r in _records(out) if r['split'] == 'train' for i in r['instructions']}
+    assert not any(r['instruction'] in train for r in _records(out) if r['split'] != 'train')
