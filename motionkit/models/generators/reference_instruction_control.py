@@ -17,6 +17,7 @@ from mmengine.model import BaseModel
 
 from motionkit.registry import MODELS
 from motionkit.structures.edit_request import BODY_PART_PREFIXES, parse_body_part
+from ..data_preprocessors.motion_pair_data_preprocessor import MotionPairDataPreprocessor
 
 __all__ = ['ReferenceInstructionControl', 'control_instruction', 'INSTRUCTION_CONTROLS']
 
@@ -80,8 +81,8 @@ class ReferenceInstructionControl(BaseModel):
     """
 
     def __init__(self, control: str = 'reference', seed: int = 0, data_preprocessor=None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='MotionPairDataPreprocessor')
+        if data_preprocessor is None:  # an instance: builds outside the motionkit default scope too
+            data_preprocessor = MotionPairDataPreprocessor()
         super().__init__(data_preprocessor=data_preprocessor)
         if control not in INSTRUCTION_CONTROLS:
             raise ValueError(f'ReferenceInstructionControl: control must be one of {INSTRUCTION_CONTROLS}, '
