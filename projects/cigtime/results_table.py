@@ -131,8 +131,10 @@ def report(results: dict) -> str:
     seeds = sorted(results['runs'], key=lambda s: int(s))
     counts = results.get('counts', {})
     best = select_on_validation(results)
+    spread = ('mean ± sample standard deviation over the seeds' if len(seeds) > 1 else
+              'one training seed: no spread measured')
     parts = [
-        f'Seeds {", ".join(seeds)} (mean ± sample standard deviation over seeds where more than one); '
+        f'Training seed(s) {", ".join(seeds)} ({spread}); '
         f'{counts.get("train", "?")} train / {counts.get("val", "?")} val / {counts.get("test", "?")} test '
         'triplets. Val and test instructions use phrasings no training instruction uses.',
         '',
@@ -299,8 +301,10 @@ def main(argv=None) -> int:
     results = json.loads(Path(args.results).read_text(encoding='utf-8'))
     text = report(results)
     print(text)
-    test_only = (table(results, 'test') + f'\n\nTest split; seeds {", ".join(sorted(results["runs"]))} '
-                 '(mean ± sample standard deviation)' + (f'; `{results["command"]}`.' if results.get('command') else '.'))
+    seeds = sorted(results['runs'], key=lambda s: int(s))
+    test_only = (table(results, 'test') + f'\n\nTest split; training seed(s) {", ".join(seeds)} ('
+                 + ('mean ± sample standard deviation' if len(seeds) > 1 else 'one seed: no spread measured') + ')'
+                 + (f'; `{results["command"]}`.' if results.get('command') else '.'))
     for f in args.update:
         if not update_file(Path(f), text, test_only):
             raise SystemExit(f'{f}: no {BEGIN} ... {END} block to replace')
