@@ -144,8 +144,8 @@ class SynthMotionExactEditor(torch.nn.Module):
         data_root: Default triplet folder / SynthMotion build for sources without ``data_root``.
         synthmotion_root: The SynthMotion build to use for every source (overrides ``data_root``).
         min_similarity: Lowest word-level edit similarity of a near match (0.9: one wrong word in
-            ten; calibrated by the control rows of the CigTime table: shuffled, truncated and
-            other-triplet ground-truth instructions stay below it).
+            ten; fixed beforehand, not tuned on any split; the CigTime control rows check that
+            shuffled, truncated and other-triplet reference instructions stay below it).
         num_draws: Seeded draws that enumerate random operators (e.g. ``*_more_times``).
         cache_size: Regenerated source motions kept in memory (least recently used dropped).
     """
