@@ -166,3 +166,59 @@ def test_mean_confidence_interval_hand_computed():
     mean, ci = mean_confidence_interval(np.array([[1., 0.], [3., 0.]]))
     np.testing.assert_allclose(mean, [2., 0.])
     np.testing.assert_allclose(ci, [1.96 / math.sqrt(2), 0.])
+
+
+# ------------------------------------------------------------------ the fast routes (issue #24)
+def test_fid_eigh_route_equals_the_published_sqrtm_route():
+    from motionkit.evaluation.functional.t2m import activation_statistics, frechet_distance
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 64)) @ rng.normal(size=(64, 64))
+    y = 0.8 * rng.normal(size=(700, 64)) @ rng.normal(size=(64, 64)) + 0.2
+    mu1, s1 = activation_statistics(x)
+    mu2, s2 = activation_statistics(y)
+    fast = frechet_distance(mu1, s1, mu2, s2)
+    ref = frechet_distance(mu1, s1, mu2, s2, method='sqrtm')
+    assert fast == pytest.approx(ref, rel=1e-6)
+    assert fid(x, y) == pytest.approx(ref, rel=1e-6)
+    with pytest.raises(ValueError, match="'eigh' or 'sqrtm'"):
+        frechet_distance(mu1, s1, mu2, s2, method='svd')
+
+
+def test_fid_eigh_hand_computed_diagonal_and_singular():
+    from motionkit.evaluation.functional.t2m import frechet_distance
+    # diagonal covariances: |dmu|^2 + sum_i (sqrt(a_i) - sqrt(b_i))^2
+    a, b = np.array([4.0, 1.0, 9.0]), np.array([1.0, 1.0, 16.0])
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    expect = 1 + 0 + 4 + (2 - 1) ** 2 + 0 + (3 - 4) ** 2
+    assert frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expect, abs=1e-12)
+    # fewer samples than dimensions: singular covariances stay finite, and equal to themselves
+    # (the square roots of the ~1e-16 eigenvalues of the null space add ~1e-6 to traces of ~60)
+    x = _feats(10, 32, 4)
+    assert fid(x, x) == pytest.approx(0.0, abs=1e-5)
+    assert np.isfinite(fid(x, _feats(12, 32, 5)))
+
+
+def test_r_precision_vectorised_equals_a_stable_argsort_loop_with_ties_and_remainder():
+    rng = np.random.default_rng(7)
+    # integer embeddings: many exact distance ties, which must rank as a stable argsort ranks them
+    t = rng.integers(0, 3, size=(200, 4)).astype(float)
+    m = rng.integers(0, 3, size=(200, 4)).astype(float)
+
+    def loop(t, m, batch, drop_last):
+        hits, total = np.zeros(3), 0
+        for s in range(0, len(t), batch):
+            tb, mb = t[s:s + batch], m[s:s + batch]
+            if len(tb) < batch and drop_last:
+                break
+            d = euclidean_distance_matrix(tb, mb)
+            rank = np.argmax(np.argsort(d, axis=1, kind='stable') == np.arange(len(tb))[:, None], axis=1)
+            hits += [(rank <= k).sum() for k in range(3)]
+            total += len(tb)
+        return hits / total
+
+    with pytest.warns(UserWarning, match='dropped'):
+        np.testing.assert_array_equal(r_precision(t, m), loop(t, m, 32, True))
+    np.testing.assert_array_equal(r_precision(t, m, drop_last=False), loop(t, m, 32, False))
+    np.testing.assert_array_equal(r_precision(t, m, batch_size=None), loop(t, m, 200, False))
+    big_t, big_m = _feats(4384, 16, 8), _feats(4384, 16, 9)
+    np.testing.assert_array_equal(r_precision(big_t, big_m), loop(big_t, big_m, 32, True))
