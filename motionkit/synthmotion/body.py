@@ -220,17 +220,37 @@ def channels_to_quaternions(channels: np.ndarray) -> np.ndarray:
     rad = np.deg2rad(channels)
     out = np.zeros(channels.shape[:2] + (4,))
     out[..., 0] = 1.0
-    for j, name in enumerate(JOINTS):
-        mirror = -1.0 if name.startswith('right_') else 1.0
-        q = None
-        for axis, ch, sign in _AXES[name]:
-            s = sign * (mirror if axis in ('y', 'z') else 1.0)
-            angle = rad[:, j, ch] if isinstance(ch, int) else rad[:, j, ch[0]] - rad[:, j, ch[1]]
-            qa = _axis_quat(axis, s * angle)
-            q = qa if q is None else qmul(q, qa)
-        if q is not None:
-            out[:, j] = q
+    # every joint's k-th elementary rotation at once (the same products, in the same order, as one
+    # joint at a time: q = q_0 * q_1 * q_2)
+    for k, (joints, axes, ch_a, ch_b, signs) in enumerate(_AXIS_STEPS):
+        angle = rad[:, joints, ch_a]
+        if ch_b is not None:  # a channel difference, e.g. the shoulder's twist minus its abduction
+            angle = np.where(ch_b >= 0, angle - rad[:, joints, np.maximum(ch_b, 0)], angle)
+        qa = np.zeros(angle.shape + (4,))
+        half = (signs * angle) / 2
+        qa[..., 0] = np.cos(half)
+        qa[:, np.arange(len(joints)), axes] = np.sin(half)
+        out[:, joints] = qa if k == 0 else qmul(out[:, joints], qa)
     return out
+
+
+def _axis_steps() -> list:
+    """Per position ``k`` in the joints' axis sequences: (joints that have a k-th axis, their axis
+    index in (w, x, y, z), channel, subtracted channel or -1, signed factor incl. the mirror)."""
+    steps = []
+    for k in range(max(len(v) for v in _AXES.values())):
+        rows = []
+        for j, name in enumerate(JOINTS):
+            seq = _AXES.get(name, [])
+            if len(seq) > k:
+                axis, ch, sign = seq[k]
+                mirror = -1.0 if name.startswith('right_') else 1.0
+                s = sign * (mirror if axis in ('y', 'z') else 1.0)
+                a, b = (ch, -1) if isinstance(ch, int) else (ch[0], ch[1])
+                rows.append((j, _AXIS_INDEX[axis], a, b, s))
+        j, ax, a, b, s = (np.array(v) for v in zip(*rows))
+        steps.append((j, ax, a, None if (b < 0).all() else b, s.astype(np.float64)))
+    return steps
 
 
 def forward_kinematics_parents(local_quats: np.ndarray, offsets: np.ndarray,
@@ -289,3 +309,6 @@ def quaternion_slerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarra
 def clip_to_limits(channels: np.ndarray) -> np.ndarray:
     """Clip ``(T, 22, 3)`` channels to :data:`LIMITS`."""
     return np.clip(channels, LIMITS[..., 0], LIMITS[..., 1])
+
+
+_AXIS_STEPS = _axis_steps()

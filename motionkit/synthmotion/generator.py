@@ -158,24 +158,35 @@ def place_root(local_quats: np.ndarray, yaw_rate: np.ndarray, airborne: np.ndarr
     mid = np.stack([(pos[:, _L_ANKLE] + pos[:, _L_TOE]) / 2, (pos[:, _R_ANKLE] + pos[:, _R_TOE]) / 2], 1)
     root = np.zeros((T, 3))
     root[:, 1] = root_y
-    anchor = -1
-    last_vel = np.zeros(2)
+    # the foot-locked path, frame by frame on Python floats (the same operations, in the same
+    # order, as on numpy scalars, without their per-element overhead)
+    both = (contacts[1:] & contacts[:-1]).tolist()
+    hts = heights.tolist()
+    mid_x, mid_z = mid[:, :, 0].tolist(), mid[:, :, 2].tolist()
+    flying = (np.any(flight_velocity != 0, axis=1) | (airborne > 0)).tolist()
+    fvel = flight_velocity.tolist()
     rad = np.deg2rad(heading)
+    cos_h, sin_h = np.cos(rad).tolist(), np.sin(rad).tolist()
+    anchor = -1
+    x = z = last_x = last_z = 0.0
+    root_x, root_z = [0.0] * T, [0.0] * T
     for t in range(1, T):
-        both = contacts[t] & contacts[t - 1]
-        if anchor < 0 or not both[anchor]:
-            cands = np.flatnonzero(both)
-            anchor = int(cands[np.argmin(heights[t, cands])]) if len(cands) else -1
+        b = both[t - 1]
+        if anchor < 0 or not b[anchor]:
+            cands = [i for i in (0, 1) if b[i]]
+            anchor = min(cands, key=lambda i: hts[t][i]) if cands else -1  # first on ties, as argmin
         if anchor >= 0:
-            step = mid[t - 1, anchor, [0, 2]] - mid[t, anchor, [0, 2]]
-        elif np.any(flight_velocity[t] != 0) or airborne[t] > 0:
-            vx, vz = flight_velocity[t]
-            c, s = np.cos(rad[t]), np.sin(rad[t])
-            step = np.array([c * vx + s * vz, -s * vx + c * vz])
+            sx, sz = mid_x[t - 1][anchor] - mid_x[t][anchor], mid_z[t - 1][anchor] - mid_z[t][anchor]
+        elif flying[t]:
+            vx, vz = fvel[t]
+            c, s = cos_h[t], sin_h[t]
+            sx, sz = c * vx + s * vz, -s * vx + c * vz
         else:
-            step = last_vel
-        root[t, [0, 2]] = root[t - 1, [0, 2]] + step
-        last_vel = step
+            sx, sz = last_x, last_z
+        x, z = x + sx, z + sz
+        root_x[t], root_z[t] = x, z
+        last_x, last_z = sx, sz
+    root[:, 0], root[:, 2] = root_x, root_z
     joints = pos + root[:, None, :]
     return joints, quats, root, heading, contacts
 
