@@ -5,8 +5,10 @@ from .pose_dataset import COCO17PoseDataset
 from .cigtime_triplet_dataset import CigTimeTripletDataset, read_triplet_manifest
 from .collate import motion_collate, motion_pair_collate, pad_motions
 from .humanml3d import HumanML3DDataset, KITDataset, load_caption_file, parse_caption_line, read_feature_encoding
+from .ntu_dataset import NTUSkeletonDataset, read_ntu_exclude_list
 
 __all__ = [
     'HumanML3DDataset', 'KITDataset', 'load_caption_file', 'parse_caption_line', 'motion_collate',
     'pad_motions', 'CigTimeTripletDataset', 'read_triplet_manifest', 'motion_pair_collate', 'read_feature_encoding'
 ]
+__all__ += ['NTUSkeletonDataset', 'read_ntu_exclude_list']

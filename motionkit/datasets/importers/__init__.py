@@ -6,6 +6,7 @@
   :mod:`.pos_tagger` for the ``word/POS`` tokens.
 * :mod:`.cmu_bandai`: the CMU+Bandai real text-motion dataset builder.
 * :mod:`.ntu`: NTU RGB+D ``.skeleton`` files. :mod:`.coco`: COCO person keypoints.
+* :mod:`.bandai_content`: Bandai Namco clips with their content class (the linear-probe set).
 """
 from .bvh import (BVHMotion, bvh_forward_kinematics, bvh_local_rotations, euler_to_quaternion, parse_bvh,
                   read_bvh, resample_bvh)
@@ -18,6 +19,9 @@ from .cmu_bandai import (FrameRateMismatchWarning, build_cmu_bandai, cmu_bandai_
                          split_windows)
 from .ntu import parse_ntu_name, read_ntu_skeleton
 from .coco import COCO17_FACE_OFFSETS, load_coco_keypoints, t2m22_to_coco17
+from .ntu import (NTU25_TO_T2M22, NTU_BENCHMARKS, NTU_FPS, load_ntu_record, ntu25_to_t2m22, ntu_split,
+                  ntu_to_t2m22, select_ntu_body)
+from .bandai_content import load_bandai_content_clips
 
 __all__ = [
     'BVHMotion', 'read_bvh', 'parse_bvh', 'bvh_forward_kinematics', 'bvh_local_rotations', 'resample_bvh',
@@ -29,3 +33,5 @@ __all__ = [
     'FrameRateMismatchWarning', 'read_ntu_skeleton', 'parse_ntu_name', 'load_coco_keypoints',
     't2m22_to_coco17', 'COCO17_FACE_OFFSETS',
 ]
+__all__ += ['NTU25_TO_T2M22', 'NTU_BENCHMARKS', 'NTU_FPS', 'load_ntu_record', 'ntu25_to_t2m22', 'ntu_split',
+            'ntu_to_t2m22', 'select_ntu_body', 'load_bandai_content_clips']
