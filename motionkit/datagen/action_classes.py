@@ -140,9 +140,10 @@ def verbs_from_tokens(tokens: Sequence[str]) -> List[str]:
     pairs = []
     for tok in tokens:
         word, sep, pos = tok.rpartition('/')
-        if not sep or not word:
+        if not sep:
             raise ValueError(f'tokens must be word/POS, got {tok!r}')
-        pairs.append((word.lower(), pos.upper()))
+        if word:  # '/SYM'-like tokens carry no word
+            pairs.append((word.lower(), pos.upper()))
     out: List[str] = []
     for i, (word, pos) in enumerate(pairs):
         if pos != 'VERB':
@@ -319,7 +320,7 @@ def _assign_lp(cost: np.ndarray, max_size: int, min_size: int, candidates: int) 
 
 def balanced_assignment(cost: np.ndarray, max_size: Optional[int] = None,
                         min_size: Optional[int] = None, solver: str = 'auto',
-                        candidates: int = 32) -> np.ndarray:
+                        candidates: int = 16) -> np.ndarray:
     """Assign ``N`` items to ``K`` centres at minimum total cost with every centre holding between
     ``min_size`` and ``max_size`` items.
 

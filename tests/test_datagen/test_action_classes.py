@@ -151,6 +151,7 @@ def test_verbs_from_real_humanml3d_tokens():
     assert verbs_from_tokens('a/DET person/NOUN start/VERB to/PART walk/VERB and/CCONJ sit/VERB '
                              'down/ADP'.split()) == ['walk', 'sit down']
     assert verbs_from_tokens('walks/VERB to/PRT rest/VERB'.split()) == ['walk', 'rest']
+    assert verbs_from_tokens('walk/VERB /PUNCT //SYM run/VERB'.split()) == ['walk', 'run']
     with pytest.raises(ValueError, match="word/POS, got 'walk'"):
         verbs_from_tokens(['walk'])
 
@@ -214,7 +215,9 @@ def relabelled(classes_dir, folder, label_of):
     return folder, np.array([v['label'] for v in verbs])
 
 
-def test_synthmotion_ari_against_its_own_labels(sm_classes, tmp_path):
+def test_synthmotion_ari_against_its_own_labels(sm_root, sm_classes, tmp_path):
+    # K = the number of SynthMotion's own action classes
+    assert len(json.loads((sm_root / 'synthmotion' / 'classes.json').read_text())['classes']) == SYNTH_K
     r = synthmotion_adjusted_rand_index(sm_classes)
     # measured (120 motions, SynthMotion seed 0, KMeans seed 0; 39 verbs and 206 verb occurrences
     # in the captions of 60 single-action motions): ari 0.4608, occurrence_ari 0.5487
