@@ -1,4 +1,5 @@
 """Data transforms (registered in ``TRANSFORMS``): loading, processing and formatting."""
+from .action_labels import LoadActionLabels, load_action_classes
 from .base import BaseTransform
 from .formatting import PackMotionInputs
 from .loading import LoadMotion, check_motion_array
@@ -9,5 +10,6 @@ from .processing import (CropMotion, MirrorMotion, NormalizeMotion, SampleCaptio
 __all__ = [
     'BaseTransform', 'LoadMotion', 'check_motion_array', 'SampleCaption', 'CropMotion',
     'NormalizeMotion', 'MirrorMotion', 'PackMotionInputs', 'load_mean_std', 'pad_caption_tokens',
-    'swap_left_right_words', 'unit_length_crop_size', 'LoadMotionPair', 'PackMotionPairInputs'
+    'swap_left_right_words', 'unit_length_crop_size', 'LoadMotionPair', 'PackMotionPairInputs',
+    'LoadActionLabels', 'load_action_classes'
 ]

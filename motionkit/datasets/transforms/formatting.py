@@ -40,6 +40,8 @@ class PackMotionInputs(BaseTransform):
     than the input), ``gt_text`` / ``gt_tokens`` / ``gt_texts`` from ``SampleCaption`` (or every
     caption in ``texts`` when no caption was sampled), ``gt_label`` from ``label``, and the
     ``meta_keys`` that are present as metainfo.
+    :class:`LoadActionLabels`' ``gt_labels`` become ``gt_labels``; its ``num_classes`` and
+    ``class_counts`` go to the metainfo.
 
     Args:
         input_key: Results key that becomes ``inputs`` (``'motion'`` features or ``'joints'``).
@@ -80,7 +82,12 @@ class PackMotionInputs(BaseTransform):
             sample.gt_texts = [t['caption'] for t in results['texts']]
         if 'label' in results:
             sample.set_gt_label(results['label'])
+        if 'gt_labels' in results:  # multi-label action classes (LoadActionLabels)
+            sample.gt_labels = results['gt_labels']
         meta = {k: results[k] for k in self.meta_keys if k in results}
+        for key in ('num_classes', 'class_counts'):  # LoadActionLabels
+            if key in results:
+                meta.setdefault(key, results[key])
         if 'length' not in meta:
             meta['length'] = int(inputs.shape[0])
         sample.set_metainfo(meta)
