@@ -113,7 +113,8 @@ class MaskedAutoregressiveGenerator(BaseModel):
       of 4), or with ``predict_task`` the sample's motion edited by that temporal task; sets
       ``pred_joints`` ``(n, J, 3)`` metres, ``pred_motion`` ``(n, 3 J)`` (the same as
       :class:`~motionkit.motion.AbsoluteCoordinates` features, raw: metainfo
-      ``pred_motion_normalized=False``), ``gt_joints`` (the input's first ``n`` frames, when
+      ``pred_motion_normalized=False``, ``pred_motion_representation='AbsoluteCoordinates'``),
+      ``gt_joints`` (the input's first ``n`` frames, when
       absent) and metainfo ``pred_length`` = n;
     * ``'tensor'``: the transformer context ``(B, L', latent_dim)`` of the unmasked tokens.
 
@@ -286,8 +287,9 @@ class MaskedAutoregressiveGenerator(BaseModel):
             raise TypeError(f'{owner}: noise_scheduler must be a velocity (flow-matching) schedule, '
                             f'got {type(self.noise_scheduler).__name__}')
 
-        self._recognizer_spec = recognizer
-        self.recognizer_checkpoint = recognizer_checkpoint
+        # a tuple, not the module itself: a recognizer object given here must not become a
+        # submodule (its weights would enter the state_dict and the optimizer)
+        self._recognizer_source = (recognizer, recognizer_checkpoint)
         self._recognizer = []  # built on first use, outside the module tree (not in state_dict)
         self.guidance_trace: list = []
 
@@ -299,6 +301,8 @@ class MaskedAutoregressiveGenerator(BaseModel):
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
         for block in self.blocks:
+            nn.init.normal_(block.attn.in_proj_weight, std=0.02)
+            nn.init.zeros_(block.attn.in_proj_bias)
             nn.init.zeros_(block.ada[-1].weight)
             nn.init.zeros_(block.ada[-1].bias)
 
@@ -315,17 +319,17 @@ class MaskedAutoregressiveGenerator(BaseModel):
     @property
     def guided(self) -> bool:
         """True when sampling applies recognizer guidance (a recognizer and ``gamma > 0``)."""
-        return self._recognizer_spec is not None and self.guidance_gamma > 0
+        return self._recognizer_source[0] is not None and self.guidance_gamma > 0
 
     @property
     def recognizer(self):
         """The frozen guiding recognizer (built and loaded on first use), or None."""
-        if self._recognizer_spec is None:
+        spec, checkpoint = self._recognizer_source
+        if spec is None:
             return None
         if not self._recognizer:
             from motionkit.utils.owned_model import build_owned_model
-            rec = build_owned_model(self._recognizer_spec, self.recognizer_checkpoint,
-                                    'MaskedAutoregressiveGenerator', 'score')
+            rec = build_owned_model(spec, checkpoint, 'MaskedAutoregressiveGenerator', 'score')
             if isinstance(rec, nn.Module):
                 rec.requires_grad_(False)
                 rec.eval()
@@ -346,8 +350,7 @@ class MaskedAutoregressiveGenerator(BaseModel):
     def set_recognizer(self, recognizer: Optional[Union[dict, str, Any]],
                        checkpoint: Optional[str] = None) -> None:
         """Swap the guiding recognizer (None: unguided); built on next use."""
-        self._recognizer_spec = recognizer
-        self.recognizer_checkpoint = checkpoint
+        self._recognizer_source = (recognizer, checkpoint)
         self._recognizer = []
 
     # ------------------------------------------------------------------ text
@@ -657,7 +660,8 @@ class MaskedAutoregressiveGenerator(BaseModel):
             sample.pred_motion = pred.reshape(n4, 3 * J)
             if 'gt_joints' not in sample and source is not None:
                 sample.gt_joints = source[i, :n4].detach().float().cpu()
-            sample.set_metainfo(dict(pred_motion_normalized=False, pred_length=n4))
+            sample.set_metainfo(dict(pred_motion_normalized=False, pred_length=n4,
+                                     pred_motion_representation='AbsoluteCoordinates'))
         return list(data_samples)
 
     def forward(self, inputs: dict, data_samples: Optional[Sequence] = None, mode: str = 'tensor'):

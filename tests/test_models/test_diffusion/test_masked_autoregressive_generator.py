@@ -329,6 +329,11 @@ def test_recognizer_built_from_config_and_checkpoint_frozen_and_not_saved(tmp_pa
     assert torch.equal(rec.proj['joint'].weight, trained.proj['joint'].weight)
     assert not any(p.requires_grad for p in rec.parameters())
     assert not any('recognizer' in k or k.startswith('proj') for k in gen.state_dict())
+    # an object given directly is not a submodule either (not trained, not saved)
+    direct = _guided(recognizer=ToyGuidanceRecognizer(dim=8))
+    n = sum(p.numel() for p in direct.parameters())
+    assert n == sum(p.numel() for p in _gen().parameters())
+    assert direct.recognizer is direct._recognizer[0]
     # unguided: gamma 0 never builds the recognizer (even a missing config file is not read)
     off = _gen(recognizer='does/not/exist.py', guidance_gamma=0.0)
     assert not off.guided
@@ -424,6 +429,7 @@ def test_predict_dumps_joints_and_absolute_coordinate_features(one_thread):
     assert torch.equal(samples[1].pred_motion, samples[1].pred_joints.reshape(12, 66))
     assert samples[1].metainfo['pred_motion_normalized'] is False
     assert samples[1].metainfo['pred_length'] == 12
+    assert samples[1].metainfo['pred_motion_representation'] == 'AbsoluteCoordinates'
     assert torch.equal(samples[1].gt_joints, x[1, :12])
     gen.predict_task = 'prefix'
     edited = gen(dict(motion=x, lengths=torch.tensor([20, 14])), _samples(TEXTS, [20, 14]),
