@@ -9,8 +9,8 @@
 _base_ = ['./coamd_tiny_1xb32-2k_synthmotion.py']
 
 model = dict(
-    recognizer='{{ fileDirname }}/mar_tiny_1xb32-2k_synthmotion.py',
-    recognizer_checkpoint='work_dirs/mar_tiny_1xb32-2k_synthmotion/iter_2000.pth',
+    recognizer='{{ fileDirname }}/mar_tiny_1xb32-1k_synthmotion.py',
+    recognizer_checkpoint='work_dirs/mar_tiny_1xb32-1k_synthmotion/iter_1000.pth',
     guidance_gamma=0.5,
     guidance_weights=dict(fused=0.7, joint=0.1, bone=0.1, motion=0.1),
     guidance_mode='every_step',
