@@ -1,5 +1,7 @@
 from .dataset_stats_hook import DatasetStatsHook
+from .joint_stats_hook import JointStatsHook, joint_coordinate_stats
 from .motion_visualization_hook import MotionVisualizationHook
 from .numeric_environment_hook import NumericEnvironmentHook
 
-__all__ = ['DatasetStatsHook', 'MotionVisualizationHook', 'NumericEnvironmentHook']
+__all__ = ['DatasetStatsHook', 'MotionVisualizationHook', 'NumericEnvironmentHook', 'JointStatsHook',
+           'joint_coordinate_stats']
