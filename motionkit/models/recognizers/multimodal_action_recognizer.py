@@ -170,6 +170,7 @@ class MultimodalActionRecognizer(BaseModel):
             predict_weights if predict_weights is not None else {'fused': 1.0}, fill=False)
         self.text_cache_size = int(text_cache_size)
         self._text_cache: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
+        self._class_emb: List[torch.Tensor] = []  # a list: kept out of state_dict and .to()
         # a checkpoint can change a text encoder that lives in the state dict: forget the cache
         self._register_load_state_dict_pre_hook(self._clear_text_cache_hook)
 
@@ -184,6 +185,7 @@ class MultimodalActionRecognizer(BaseModel):
 
     def _clear_text_cache_hook(self, *args, **kwargs) -> None:
         self._text_cache.clear()
+        self._class_emb.clear()
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -291,14 +293,20 @@ class MultimodalActionRecognizer(BaseModel):
                     self._text_cache[t] = e.detach().cpu()
                 while len(self._text_cache) > self.text_cache_size:
                     self._text_cache.popitem(last=False)
-        rows = [new[t] if t in new else self._text_cache[t] for t in texts]
-        return torch.stack([r.to(device) for r in rows])
+        if not todo:  # all cached: one host-to-device copy
+            return torch.stack([self._text_cache[t] for t in texts]).to(device)
+        rows = [new[t] if t in new else self._text_cache[t].to(device) for t in texts]
+        return torch.stack(rows).to(device)
 
     def class_text_embeddings(self) -> torch.Tensor:
-        """``(C, D)`` embeddings of the class-label texts."""
+        """``(C, D)`` embeddings of the class-label texts (kept on the model's device)."""
         if self.class_texts is None:
             raise ValueError('MultimodalActionRecognizer: no class_texts configured')
-        return self.encode_text(self.class_texts)
+        device = self.encoder.fusion_head[1].weight.device
+        cached = self._class_emb[0] if self._class_emb else None
+        if cached is None or cached.device != device:
+            self._class_emb[:] = [self.encode_text(self.class_texts)]
+        return self._class_emb[0]
 
     def _text_target(self, texts_or_text_emb, batch: int, device) -> torch.Tensor:
         if isinstance(texts_or_text_emb, torch.Tensor):
