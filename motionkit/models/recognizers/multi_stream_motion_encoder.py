@@ -147,8 +147,9 @@ class MultiStreamMotionEncoder(BaseModule):
 
     @property
     def embedding_names(self) -> Tuple[str, ...]:
-        """Names of the embeddings :meth:`forward` returns, in order: the streams, then fused."""
-        return self.streams + ('fused', )
+        """Names of the embeddings :meth:`forward` returns, in the order a weight vector follows:
+        ``'fused'``, then the streams (the order of recognizer guidance's ``GUIDANCE_STREAMS``)."""
+        return ('fused', ) + self.streams
 
     @property
     def pooled_dims(self) -> int:

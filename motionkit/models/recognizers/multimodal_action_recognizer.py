@@ -1,7 +1,8 @@
 """``MultimodalActionRecognizer``: CoAMD's multi-modal action recognizer (MAR).
 
-Kuang, Wang and Gui, "Marrying Text-to-Motion Generation with Skeleton-Based Action Recognition"
-(CoAMD, arXiv 2604.17090), sec. 3.1-3.3, eq. 1 and 6, fig. 3:
+Kuang, Wang and Gui, "Multi-modal Action Recognizer Bridges Human Motion Generation and
+Understanding" (CoAMD; arXiv 2604.17090, "Marrying Text-to-Motion Generation with Skeleton-Based
+Action Recognition"), sec. 3.1-3.3, eq. 1 and 6, fig. 3:
 
 * motion side (:class:`MultiStreamMotionEncoder`): joint / bone / motion streams of the absolute
   joint coordinates, a shallow projection per stream, a spatio-temporal transformer backbone, and
@@ -71,7 +72,9 @@ class MultimodalActionRecognizer(BaseModel):
     ``forward(inputs, data_samples, mode)``; ``inputs`` from :class:`MotionDataPreprocessor`:
     ``motion`` = absolute joints ``(B, T, J, 3)`` in metres (un-normalised: the model keeps its own
     statistics) and ``lengths``. Data samples carry ``gt_text`` (the caption) and, for the label
-    term and the recognition metrics, ``gt_labels`` (class indices; ``EncodeActionLabels``).
+    term and the recognition metrics, ``gt_labels`` (class ids, from ``LoadActionLabels`` for
+    classes built from captions or ``EncodeActionLabels`` for named classes; motions with an
+    empty set leave the label term).
 
     * ``loss``: ``loss_caption`` and ``loss_label`` (each the sum over the motion embeddings of
       eq. 1's InfoNCE), plus the per-embedding terms for the log;
@@ -216,8 +219,7 @@ class MultimodalActionRecognizer(BaseModel):
     @property
     def default_weights(self) -> Dict[str, float]:
         """eq. 6 default: 0.7 fused, 0.1 per stream of this model (the reference code's)."""
-        return {**{s: DEFAULT_STREAM_WEIGHT for s in self.streams},
-                'fused': DEFAULT_FUSED_WEIGHT}
+        return {'fused': DEFAULT_FUSED_WEIGHT, **{s: DEFAULT_STREAM_WEIGHT for s in self.streams}}
 
     def resolve_weights(self, weights: WeightsLike = None, fill: bool = True) -> Dict[str, float]:
         """Weights ``w_k`` of eq. 6 as ``{embedding: weight}``.
@@ -225,7 +227,8 @@ class MultimodalActionRecognizer(BaseModel):
         Args:
             weights: ``None`` (:attr:`default_weights`); a dict over a subset of
                 :attr:`embedding_names` (missing ones weigh 0); or a sequence / 1-D tensor with one
-                weight per name of :attr:`embedding_names`, in that order.
+                weight per name of :attr:`embedding_names`, in that order (``fused``, then the
+                streams: ``(fused, joint, bone, motion)`` as in recognizer guidance).
             fill: Give the missing names weight 0 in the result.
 
         Raises:
@@ -361,45 +364,60 @@ class MultimodalActionRecognizer(BaseModel):
             texts.append(text)
         return texts
 
-    def _sampled_labels(self, data_samples) -> torch.Tensor:
+    def _sampled_labels(self, data_samples) -> tuple:
         """One class per motion: a random one of its ``gt_labels`` in training, else the first
-        (the reference data loader draws one label per caption)."""
-        out = []
+        (the reference data loader draws one label per caption).
+
+        Returns:
+            ``(rows, labels)``: the batch rows that have a class and their class ids. A motion
+            with an empty label set (a caption without verb, see ``LoadActionLabels``) has no
+            positive text in the label term and leaves it.
+        """
+        rows, out = [], []
         for i, sample in enumerate(data_samples):
             labels = sample.get('gt_labels') if hasattr(sample, 'get') else None
-            if labels is None or labels.numel() == 0:
+            if labels is None:
                 sid = sample.metainfo.get('sample_id', i) if hasattr(sample, 'metainfo') else i
                 raise KeyError(f'MultimodalActionRecognizer: data sample {sid!r} has no gt_labels; '
-                               'put EncodeActionLabels in the pipeline, or set '
+                               'put LoadActionLabels / EncodeActionLabels in the pipeline, or set '
                                "loss_weights['label']=0")
             labels = labels.flatten()
+            if labels.numel() == 0:
+                continue
             if (labels < 0).any() or (labels >= self.num_classes).any():
                 raise ValueError(f'MultimodalActionRecognizer: labels {labels.tolist()} outside '
                                  f'[0, {self.num_classes})')
             k = int(torch.randint(len(labels), ())) if self.training else 0
+            rows.append(i)
             out.append(int(labels[k]))
-        return torch.tensor(out, dtype=torch.long)
+        return torch.tensor(rows, dtype=torch.long), torch.tensor(out, dtype=torch.long)
 
     def loss(self, embeddings: Dict[str, torch.Tensor], data_samples) -> dict:
         """eq. 1: InfoNCE for every (motion embedding, text embedding) combination."""
-        targets = {}
+        device = self.encoder.fusion_head[1].weight.device
+        targets = {}  # kind -> (batch rows, text embeddings)
         if self.loss_weights['caption'] > 0:
-            targets['caption'] = self.encode_text(self._captions(data_samples))
+            targets['caption'] = (None, self.encode_text(self._captions(data_samples)))
         if self.loss_weights['label'] > 0:
             if self.class_texts is None:
                 raise ValueError("MultimodalActionRecognizer: the label term needs class_texts "
                                  "(or set loss_weights['label']=0)")
-            labels = self._sampled_labels(data_samples)
-            targets['label'] = self.class_text_embeddings()[labels.to(
-                self.encoder.fusion_head[1].weight.device)]
+            rows, labels = self._sampled_labels(data_samples)
+            if len(rows) == len(data_samples):
+                rows = None
+            targets['label'] = (rows, self.class_text_embeddings()[labels.to(device)])
         losses = {}
-        for kind, text in targets.items():
+        for kind, (rows, text) in targets.items():
             # the frozen text embeddings decide which pairs are the same text
             sentence = text if self.false_negative_threshold is not None else None
             total = 0.0
             for name, emb in embeddings.items():
-                term = info_nce_loss(emb, text, self.temperature[kind], sentence,
-                                     self.false_negative_threshold)
+                emb = emb if rows is None else emb[rows.to(device)]
+                if emb.shape[0] == 0:  # no motion of the batch has a class
+                    term = embeddings[name].sum() * 0.0
+                else:
+                    term = info_nce_loss(emb, text, self.temperature[kind], sentence,
+                                         self.false_negative_threshold)
                 losses[f'nce_{kind}_{name}'] = term.detach()
                 total = total + term
             losses[f'loss_{kind}'] = self.loss_weights[kind] * total

@@ -6,16 +6,17 @@
 #
 # Needs: HumanML3D with new_joints/ under data/humanml3d; a local CLIP folder (e.g.
 # openai/clip-vit-base-patch32 saved with save_pretrained) at checkpoints/clip-vit-base-patch32;
-# the 400 action classes built from the captions ("Action classes from captions", docs/
-# recognizers.md) under data/humanml3d/action_classes: classes.txt (class names, one per line,
-# in index order), class_texts.txt (the text of each class) and labels.jsonl (per motion:
-# {"id": ..., "labels": [...]}).
+# the 400 action classes built from the captions (docs/recognizers.md, "Action classes from
+# captions"):
+#   python tools/data/build_action_classes.py data/humanml3d --k 400 --route pos --seed 0 \
+#       --out data/humanml3d_action_classes
+# whose label_map.txt holds the class texts the recognizer scores against.
 #   python tools/train.py projects/coamd/configs/mar_paper_1xb32-400e_humanml3d.py
 _base_ = ['../../../configs/_base_/default_runtime.py']
 
 paper_scale = True
 data_root = 'data/humanml3d'
-action_classes_dir = 'data/humanml3d/action_classes'
+labels_dir = 'data/humanml3d_action_classes'
 
 model = dict(
     type='MultimodalActionRecognizer',
@@ -23,7 +24,7 @@ model = dict(
     streams=('joint', 'bone', 'motion'),
     text_encoder=dict(type='HFTextEncoder', model_path='checkpoints/clip-vit-base-patch32',
                       embed_dim=512, pooling='clip', max_length=77),
-    class_texts=action_classes_dir + '/class_texts.txt',
+    class_texts=labels_dir + '/label_map.txt',
     num_classes=400,
     temperature=dict(caption=0.1, label=0.4),
     false_negative_threshold=0.9,
@@ -34,16 +35,14 @@ train_pipeline = [
     dict(type='LoadMotion', with_motion=False, with_joints=True),
     dict(type='SampleCaption'),
     dict(type='CropMotion', max_length=196, unit_length=4, keys=('joints', )),
-    dict(type='EncodeActionLabels', classes=action_classes_dir + '/classes.txt',
-         label_file=action_classes_dir + '/labels.jsonl'),
+    dict(type='LoadActionLabels', labels_dir=labels_dir),
     dict(type='PackMotionInputs', input_key='joints', gt_keys=()),
 ]
 test_pipeline = [
     dict(type='LoadMotion', with_motion=False, with_joints=True),
     dict(type='SampleCaption', test_mode=True),
     dict(type='CropMotion', max_length=196, unit_length=4, keys=('joints', ), test_mode=True),
-    dict(type='EncodeActionLabels', classes=action_classes_dir + '/classes.txt',
-         label_file=action_classes_dir + '/labels.jsonl'),
+    dict(type='LoadActionLabels', labels_dir=labels_dir),
     dict(type='PackMotionInputs', input_key='joints', gt_keys=()),
 ]
 train_dataloader = dict(

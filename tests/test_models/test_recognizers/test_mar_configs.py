@@ -43,15 +43,15 @@ def test_paper_config_builds_on_meta_with_its_sizes():
 
 
 def test_tiny_configs_build_and_differ_only_where_they_should():
-    full = Config.fromfile(str(CONFIGS / 'mar_tiny_1xb32-300_synthmotion.py'))
-    joint = Config.fromfile(str(CONFIGS / 'mar-joint_tiny_1xb32-300_synthmotion.py'))
+    full = Config.fromfile(str(CONFIGS / 'mar_tiny_1xb32-1k_synthmotion.py'))
+    joint = Config.fromfile(str(CONFIGS / 'mar-joint_tiny_1xb32-1k_synthmotion.py'))
     assert joint.model.streams == ('joint', )
     rest = {k: v for k, v in joint.model.items() if k != 'streams'}
     assert rest == {k: v for k, v in full.model.items() if k != 'streams'}
     assert len(full.model.class_texts) == 30
     m = _build(joint.model)
-    assert m.embedding_names == ('joint', 'fused') and m.embed_dim == 384
-    sup = _build(Config.fromfile(str(CONFIGS / 'mar-supervised_tiny_1xb32-300_synthmotion.py')).model)
+    assert m.embedding_names == ('fused', 'joint') and m.embed_dim == 384
+    sup = _build(Config.fromfile(str(CONFIGS / 'mar-supervised_tiny_1xb32-1k_synthmotion.py')).model)
     # the supervised / probe encoder has the MAR's state-dict layout
     mar = _build(full.model)
     assert set(sup.encoder.state_dict()) == set(mar.encoder.state_dict())
@@ -73,7 +73,7 @@ def test_tiny_mar_trains_through_tools_train(tmp_path):
     # 46 training motions; validate and test on the training split (the 60-motion build has too
     # few val/test motions for the retrieval protocol)
     cfg.write_text(
-        f"_base_ = [{str(CONFIGS / 'mar_tiny_1xb32-300_synthmotion.py')!r}]\n"
+        f"_base_ = [{str(CONFIGS / 'mar_tiny_1xb32-1k_synthmotion.py')!r}]\n"
         f"train_dataloader = dict(batch_size=8, dataset=dict({sm}))\n"
         f"val_dataloader = dict(batch_size=16, dataset=dict(split='train', {sm}))\n"
         f"test_dataloader = dict(batch_size=16, dataset=dict(split='train', {sm}))\n"
@@ -117,7 +117,7 @@ def test_tiny_mar_trains_through_tools_train(tmp_path):
     assert test['recognition/mAP'] == pytest.approx(val['recognition/mAP'], abs=1e-6)
     assert test['retrieval/all/t2m/R01'] == pytest.approx(val['retrieval/all/t2m/R01'], abs=1e-6)
     # the linear probe of the supervised config starts from this checkpoint's encoder
-    sup = Config.fromfile(str(CONFIGS / 'mar-supervised_tiny_1xb32-300_synthmotion.py'))
+    sup = Config.fromfile(str(CONFIGS / 'mar-supervised_tiny_1xb32-1k_synthmotion.py'))
     sup.merge_from_dict({'model.freeze_encoder': True,
                          'model.encoder.init_cfg': dict(type='Pretrained', checkpoint=str(ckpt),
                                                         prefix='encoder.')})

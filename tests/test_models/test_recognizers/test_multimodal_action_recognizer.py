@@ -78,7 +78,7 @@ def test_streams_are_joints_bones_and_motion():
     j = MultiStreamMotionEncoder(out_dims=16, streams=('joint', ), arch='tiny')
     jbm = MultiStreamMotionEncoder(out_dims=16, arch='tiny')
     assert j.fusion_head[1].in_features * 3 == jbm.fusion_head[1].in_features
-    assert j.embedding_names == ('joint', 'fused')
+    assert j.embedding_names == ('fused', 'joint')
 
 
 def test_score_is_eq6_and_differentiable():
@@ -96,9 +96,10 @@ def test_score_is_eq6_and_differentiable():
     score.sum().backward()
     assert torch.isfinite(x.grad).all() and x.grad[:, :12].abs().sum() > 0
     assert x.grad[1, 12:].abs().sum() == 0  # padding does not affect the score
-    # weight vectors follow embedding_names: (joint, bone, motion, fused)
-    assert model.embedding_names == ('joint', 'bone', 'motion', 'fused')
-    only_bone = model.score(x, texts, weights=[0, 1, 0, 0], lengths=lengths)
+    # weight vectors follow embedding_names: (fused, joint, bone, motion), recognizer guidance's
+    # GUIDANCE_STREAMS order
+    assert model.embedding_names == ('fused', 'joint', 'bone', 'motion')
+    only_bone = model.score(x, texts, weights=[0, 0, 1, 0], lengths=lengths)
     assert torch.allclose(only_bone, cos['bone'], atol=1e-6)
     dict_w = model.score(x, texts, weights={'fused': 2.0}, lengths=lengths)
     assert torch.allclose(dict_w, 2 * cos['fused'], atol=1e-6)
@@ -135,7 +136,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(TypeError, match='list of str'):
         model.encode_text('walk')
     joint_only = _model(streams=('joint', )).eval()
-    with pytest.raises(KeyError, match=r"has \['joint', 'fused'\]"):
+    with pytest.raises(KeyError, match=r"has \['fused', 'joint'\]"):
         joint_only.score(x, ['walk', 'run'], weights={'bone': 0.1})
     assert joint_only.resolve_weights() == {'joint': 0.1, 'fused': 0.7}
     with pytest.raises(ValueError, match='streams must be distinct names'):
@@ -194,6 +195,17 @@ def test_loss_needs_captions_and_labels():
               mode='loss')
     with pytest.raises(ValueError, match=r'outside \[0, 4\)'):
         model(dict(motion=x), _samples(['a', 'b'], [[0], [7]]), mode='loss')
+    # a motion with an empty label set (a caption without verb) leaves the label term only
+    model = _model(encoder=dict(dropout=0.0)).train()
+    x3 = _motion(3, 12)
+    samples = _samples(['a', 'b', 'c'], [[0], [], [2]])
+    out = model(dict(motion=x3), samples, mode='loss')
+    emb = model.encode_motion(x3)
+    labels_text = model.encode_text([CLASSES[0], CLASSES[2]])
+    expected = info_nce_loss(emb['fused'][[0, 2]], labels_text, 0.4, labels_text, 0.9)
+    assert out['nce_label_fused'].item() == pytest.approx(expected.item(), rel=1e-5)
+    none = model(dict(motion=x3), _samples(['a', 'b', 'c'], [[], [], []]), mode='loss')
+    assert none['loss_label'].item() == 0.0 and none['loss_caption'] > 0
     captions_only = _model(class_texts=None, loss_weights=dict(caption=1.0, label=0.0)).train()
     out = captions_only(dict(motion=x), [MotionDataSample(gt_text='a'),
                                          MotionDataSample(gt_text='b')], mode='loss')

@@ -4,7 +4,7 @@
 # the space of the frozen offline MiniLM text encoder; InfoNCE (eq. 1) of every motion embedding
 # against the caption and against the class-label text, false negatives filtered at the reference
 # code's threshold. Validation: multi-label mAP of the class-text scores, and retrieval.
-#   python tools/train.py projects/coamd/configs/mar_tiny_1xb32-300_synthmotion.py
+#   python tools/train.py projects/coamd/configs/mar_tiny_1xb32-1k_synthmotion.py
 _base_ = [
     '_base_/mar_synthmotion.py',
     '../../../configs/_base_/schedules/adamw_iter.py',
@@ -31,13 +31,13 @@ model = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=30, end=300, eta_min=1e-5),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=1000, eta_min=1e-5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=100)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=250)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100, max_keep_ckpts=2,
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=2,
                     save_best='recognition/mAP', rule='greater'))
 log_processor = dict(by_epoch=False)

@@ -3,7 +3,7 @@
 # multi-label action classes with binary cross-entropy; no text. For a linear probe of a trained
 # MAR, set freeze_encoder=True and load its encoder:
 #   --cfg-options model.freeze_encoder=True model.encoder.init_cfg.type=Pretrained \
-#     model.encoder.init_cfg.checkpoint=work_dirs/mar_tiny_1xb32-300_synthmotion/iter_300.pth \
+#     model.encoder.init_cfg.checkpoint=work_dirs/mar_tiny_1xb32-1k_synthmotion/iter_1000.pth \
 #     model.encoder.init_cfg.prefix=encoder.
 _base_ = [
     '_base_/mar_synthmotion.py',
@@ -29,12 +29,12 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=30, end=300, eta_min=1e-5),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=1000, eta_min=1e-5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=100)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=250)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100, max_keep_ckpts=2,
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=2,
                     save_best='recognition/mAP', rule='greater'))
 log_processor = dict(by_epoch=False)
