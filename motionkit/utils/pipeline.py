@@ -25,7 +25,8 @@ Stage kinds:
 * ``test``: ``tools/test.py CONFIG CHECKPOINT --work-dir <work_dir>/<stage> --metrics-out
   <work_dir>/<stage>/metrics.json --cfg-options ...``; done when the metrics file exists.
 
-Placeholders in commands, options and outputs: ``{work_dir}``, ``{python}`` (this interpreter),
+Placeholders in commands, options and outputs: ``{work_dir}``, ``{dir}`` (the stage's own folder,
+``<work_dir>/<stage>``), ``{python}`` (this interpreter),
 ``{repo}``, ``{cache}`` (``$MOTIONKIT_CACHE``), ``{threads}``, a pipeline-config variable declared
 in ``vars = dict(...)`` by its name, and another stage's ``{<stage>.dir}`` (its folder),
 ``{<stage>.checkpoint}`` (train stages), ``{<stage>.metrics}`` (test stages) and
@@ -222,13 +223,15 @@ class Pipeline:
             if attr is None:
                 if head in self.base:
                     return self.base[head]
+                if head == 'dir' and asking in self.stages:  # this stage's own folder
+                    return str(self.stage_dir(asking))
                 if head in self.stages:
                     raise PipelineError(f"{self.where}: stage {asking!r}: '{{{head}}}' names a stage; say which "
                                         f"of its fields: {['{%s.%s}' % (head, f) for f in _STAGE_FIELDS]}")
             elif head in self.stages and attr in _STAGE_FIELDS:
                 return self.field(head, attr, asking)
             raise PipelineError(f"{self.where}: stage {asking!r}: unknown placeholder {m.group(0)!r} (known: "
-                                f"{sorted('{%s}' % k for k in self.base)} and {{<stage>.<{'|'.join(_STAGE_FIELDS)}>}})")
+                                f"{sorted('{%s}' % k for k in list(self.base) + ['dir'])} and {{<stage>.<{'|'.join(_STAGE_FIELDS)}>}})")
 
         return _PLACEHOLDER.sub(repl, text)
 
@@ -468,8 +471,9 @@ def load_pipeline(path: str | os.PathLike, work_dir: Optional[str] = None,
         cfg.merge_from_dict(dict(options))
     if 'stages' not in cfg:
         raise PipelineError(f"{path}: a pipeline config needs 'stages' (dict of stage name -> spec)")
-    unknown = sorted(k for k in cfg.keys() if k not in ('work_dir', 'slots', 'threads', 'env', 'vars', 'stages',
-                                                        'results', 'custom_imports'))
+    # names starting with '_' are the config's own helpers (as in model configs)
+    unknown = sorted(k for k in cfg.keys() if not k.startswith('_') and k not in (
+        'work_dir', 'slots', 'threads', 'env', 'vars', 'stages', 'results', 'custom_imports'))
     if unknown:
         raise PipelineError(f'{path}: unknown top-level keys {unknown}; a pipeline config has work_dir, slots, '
                             'threads, env, vars, stages and results')

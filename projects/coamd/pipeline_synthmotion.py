@@ -1,0 +1,76 @@
+# CoAMD / MAR on SynthMotion, every stage in one command (tools/run_pipeline.py; format:
+# docs/pipelines.md):
+#
+#   python tools/run_pipeline.py projects/coamd/pipeline_synthmotion.py [--work-dir DIR] [--dry-run]
+#
+# 1. synthmotion  the 1,000-motion SynthMotion build (the configs' own copy lives in the cache)
+#    labels       action classes from SynthMotion's captions (POS route, balanced K-means, K = its
+#                 own 30 classes) and their adjusted Rand index against SynthMotion's own labels
+# 2. ae           the multimodal autoencoder (eq. 2) on absolute joints
+#    mar          the multimodal action recognizer (eq. 1, joint + bone + motion streams)
+#    mar_joint    the same recognizer on the joint stream only (table 7's J row)
+# 3. generator    the masked autoregressive flow-matching generator over the autoencoder's latents
+# 4. test_mar, test_mar_joint   recognition (multi-label mAP) and retrieval (R@k) on the test split
+#    sample_*     test-split generations: unguided (w/o MAR), guided every step (eq. 6-8), guided by
+#                 the joints-only MAR, guided once at the end (table 8's w/o autoregression)
+#    probe        linear probe on the real Bandai Namco clips: MAR embeddings vs raw joints
+# 5. table        projects/coamd/results_table.py over the stage outputs -> <work_dir>/results.md
+#
+# Stage outputs reach later stages on their command lines (--cfg-options), never through the
+# environment; every command `--dry-run` prints can be run by hand.
+work_dir = 'work_dirs/coamd_tiny'
+slots = 2
+threads = 1
+# training iterations of the tiny configs (a smoke run: --cfg-options vars.ae_iters=20 vars.mar_iters=20
+# vars.generator_iters=20)
+vars = dict(seed=0, shared='../shared/data', ae_iters=2000, mar_iters=1000, generator_iters=2000)
+
+_c = 'projects/coamd/configs/'
+_seed = {'randomness.seed': '{seed}'}
+
+
+def _iters(name):
+    return {'train_cfg.max_iters': '{%s_iters}' % name, **_seed}
+
+_gen = _c + 'coamd_tiny_1xb32-2k_synthmotion.py'
+
+
+def _sample(config, recognizer=None):
+    opts = {'model.tokenizer_checkpoint': '{ae.checkpoint}'}
+    if recognizer is not None:
+        opts['model.recognizer_checkpoint'] = '{%s.checkpoint}' % recognizer
+    # the DumpPredictions evaluator is the config's first (and only) test evaluator
+    opts['test_evaluator.0.out_file_path'] = '{dir}/predictions.pkl'
+    return dict(test=_c + config, checkpoint='{generator.checkpoint}', cfg_options=opts)
+
+
+stages = dict(
+    synthmotion=dict(cmd=['{python}', 'tools/data/make_synthmotion.py', '--num', '1000', '--seed', '{seed}',
+                          '--quiet', '--out', '{work_dir}/synthmotion'],
+                     outputs=['{work_dir}/synthmotion/manifest.json']),
+    labels=dict(cmd=['{python}', 'tools/data/build_action_classes.py', '{synthmotion.dir}', '--k', '30',
+                     '--route', 'pos', '--seed', '{seed}', '--ari', '--quiet', '--out', '{work_dir}/labels'],
+                outputs=['{work_dir}/labels/manifest.json']),
+    ae=dict(train=_c + 'coamd-ae_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('ae')),
+    mar=dict(train=_c + 'mar_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
+    mar_joint=dict(train=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
+    generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
+                                            **_iters('generator')}),
+    test_mar=dict(test=_c + 'mar_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar.checkpoint}'),
+    test_mar_joint=dict(test=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar_joint.checkpoint}'),
+    sample_unguided=_sample('coamd_tiny_1xb32-2k_synthmotion.py'),
+    sample_guided=_sample('coamd-guided_tiny_1xb32-2k_synthmotion.py', 'mar'),
+    sample_guided_joints=_sample('coamd-guided-joints_tiny_1xb32-2k_synthmotion.py', 'mar_joint'),
+    sample_guided_once=_sample('coamd-guided-once_tiny_1xb32-2k_synthmotion.py', 'mar'),
+    probe=dict(cmd=['{python}', 'tools/analysis_tools/linear_probe.py', '--config',
+                    _c + 'mar_tiny_1xb32-1k_synthmotion.py', '--checkpoint', '{mar.checkpoint}',
+                    '--bandai', '{shared}/bandai_namco_motion_samples', '--no-progress',
+                    '--out', '{work_dir}/probe/probe.json'],
+               outputs=['{work_dir}/probe/probe.json']),
+    table=dict(cmd=['{python}', 'projects/coamd/results_table.py', '{work_dir}', '--out',
+                    '{work_dir}/results.md'],
+               outputs=['{work_dir}/results.md'],
+               deps=['labels', 'test_mar', 'test_mar_joint', 'sample_unguided', 'sample_guided',
+                     'sample_guided_joints', 'sample_guided_once', 'probe']),
+)
+results = 'table'

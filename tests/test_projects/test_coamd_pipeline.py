@@ -1,0 +1,67 @@
+"""projects/coamd/pipeline_synthmotion.py on the generic runner: every stage resolves, the order
+respects the data flow, each trained checkpoint reaches the stages that need it on their command
+lines; and the results table reads what the stages write (here: small hand-made stage outputs)."""
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+from motionkit.utils.pipeline import load_pipeline
+from tests.conftest import REPO_ROOT
+
+PIPELINE = REPO_ROOT / 'projects' / 'coamd' / 'pipeline_synthmotion.py'
+
+
+def test_pipeline_resolves_and_passes_checkpoints_on_the_command_line(tmp_path):
+    pipe = load_pipeline(str(PIPELINE), work_dir=str(tmp_path), log=lambda m: None)
+    order = pipe.order
+    for before, after in [('synthmotion', 'labels'), ('ae', 'generator'), ('generator', 'sample_guided'),
+                          ('mar', 'sample_guided'), ('mar_joint', 'sample_guided_joints'), ('mar', 'probe'),
+                          ('probe', 'table'), ('sample_guided_once', 'table')]:
+        assert order.index(before) < order.index(after), (before, after)
+    cmd = ' '.join(pipe.command('sample_guided'))
+    assert f'model.recognizer_checkpoint={tmp_path}/mar/mar.pth' in cmd
+    assert f'model.tokenizer_checkpoint={tmp_path}/ae/ae.pth' in cmd
+    assert f'{tmp_path}/generator/generator.pth' in cmd
+    assert f'test_evaluator.0.out_file_path={tmp_path}/sample_guided/predictions.pkl' in cmd
+    assert f'{tmp_path}/mar_joint/mar_joint.pth' in ' '.join(pipe.command('sample_guided_joints'))
+    assert 'randomness.seed=0' in ' '.join(pipe.command('mar'))
+    for name in order:  # every config a stage names exists
+        stage = pipe.stages[name]
+        if stage.kind != 'cmd':
+            assert (REPO_ROOT / stage.target).is_file(), stage.target
+    assert pipe.plan() == order  # nothing done yet
+    text = pipe.dry_run()
+    assert text.count('[run]') == len(order)
+    # the stages are ordinary configs: the sampling variants' evaluator is the dump the table reads
+    from mmengine.config import Config
+    for name in ('sample_unguided', 'sample_guided', 'sample_guided_joints', 'sample_guided_once'):
+        cfg = Config.fromfile(str(REPO_ROOT / pipe.stages[name].target))
+        assert cfg.test_evaluator[0]['type'] == 'DumpPredictions'
+
+
+def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('coamd_results', REPO_ROOT / 'projects/coamd/results_table.py')
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    (tmp_path / 'test_mar').mkdir()
+    (tmp_path / 'test_mar' / 'metrics.json').write_text(json.dumps({
+        'recognition/mAP': 0.5, 'retrieval/all/t2m/R01': 0.25, 'retrieval/all/t2m/R05': 0.75,
+        'retrieval/all/m2t/R01': 0.125, 'retrieval/all/m2t/R05': 0.5}))
+    # two generated motions: a still one and one moving 0.1 m per frame on every joint (2 m/s at 20 fps)
+    still = np.zeros((10, 22, 3))
+    moving = np.zeros((10, 22, 3))
+    moving[:, :, 0] = 0.1 * np.arange(10)[:, None]
+    (tmp_path / 'sample_unguided').mkdir()
+    with open(tmp_path / 'sample_unguided' / 'predictions.pkl', 'wb') as f:
+        pickle.dump([dict(pred_joints=still, gt_joints=moving, gt_text='a person walks'),
+                     dict(pred_joints=moving, gt_joints=moving, gt_text='a person waves')], f)
+    text = table.report(tmp_path, with_scores=False)
+    assert '| MAR, joint + bone + motion | 50.0 | 25.0 | 75.0 | 12.5 | 50.0 |' in text
+    assert 'missing (test_mar_joint/metrics.json)' in text
+    assert '| CoAMD w/o MAR (unguided) | 2 | 1.00 | 2.00 | - |' in text
+    assert 'missing (sample_guided/predictions.pkl)' in text
+    assert 'missing (labels/manifest.json)' in text and 'missing (probe/probe.json)' in text
+    assert table.mean_joint_speed([moving]) == pytest.approx(2.0)
