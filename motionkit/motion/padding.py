@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-__all__ = ['pad_motions', 'lengths_to_mask']
+__all__ = ['pad_motions', 'lengths_to_mask', 'usable_lengths']
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
@@ -67,3 +67,32 @@ def pad_motions(motions: Sequence, pad_value: float = 0.0,
         for i, t in enumerate(tensors):
             padded[i, :t.shape[0]] = t
     return padded, lengths_to_mask(lengths, max_len), lengths
+
+
+def usable_lengths(values: torch.Tensor, lengths: Optional[torch.Tensor], unit_length: int, owner: str,
+                   what: str = 'motion', check_finite: bool = True) -> torch.Tensor:
+    """Checked ``lengths`` of a padded batch ``values`` ``(B, T, ...)`` cut to whole units of
+    ``unit_length`` frames (the frames a temporally downsampling encoder reads): ``lengths - lengths %
+    unit_length``. ``None`` means every motion fills all ``T`` frames.
+
+    Raises:
+        ValueError: ``lengths`` not ``(B,)``, outside ``[unit_length, T]``, or NaN / inf in the usable
+            frames of ``values`` (padding may hold anything; the first bad item and frame are named).
+    """
+    batch, frames = values.shape[:2]
+    if lengths is None:
+        lengths = torch.full((batch, ), frames, dtype=torch.long, device=values.device)
+    lengths = torch.as_tensor(lengths, device=values.device).long()
+    if lengths.shape != (batch, ):
+        raise ValueError(f'{owner}: lengths must be ({batch},), got shape {tuple(lengths.shape)}')
+    if batch and (int(lengths.max()) > frames or int(lengths.min()) < unit_length):
+        raise ValueError(f'{owner}: lengths must lie in [{unit_length}, {frames}] (one latent covers '
+                         f'{unit_length} frames), got {lengths.tolist()}')
+    usable = lengths - lengths % unit_length
+    if check_finite and not bool(torch.isfinite(values).all()):
+        valid = torch.arange(frames, device=values.device)[None] < usable[:, None]
+        bad = (~torch.isfinite(values)).flatten(2).any(-1) & valid
+        if bool(bad.any()):
+            b, t = (int(v) for v in bad.nonzero()[0])
+            raise ValueError(f'{owner}: {what} contains NaN or inf (first at batch item {b}, frame {t})')
+    return usable

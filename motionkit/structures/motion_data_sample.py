@@ -28,7 +28,7 @@ Typical metainfo: ``motion_id``, ``sample_id``, ``length`` (valid frames), ``fps
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ from mmengine.structures import BaseDataElement
 ArrayLike = Union[torch.Tensor, np.ndarray]
 LabelLike = Union[torch.Tensor, np.ndarray, Sequence[int], int]
 
-__all__ = ['MotionDataSample', 'format_label', 'format_score']
+__all__ = ['MotionDataSample', 'format_label', 'format_score', 'sample_captions']
 
 
 def format_label(value: LabelLike, name: str = 'label') -> torch.Tensor:
@@ -306,3 +306,25 @@ class MotionDataSample(BaseDataElement):
         if 'pred_label' not in self:
             self.pred_label = int(self.pred_score.argmax())
         return self
+
+
+def sample_captions(data_samples: Optional[Sequence[Any]], owner: str) -> List[str]:
+    """One caption per data sample: its ``gt_text``, else the first of its ``gt_texts`` (what a
+    text-conditioned generator is trained and sampled with).
+
+    Raises:
+        ValueError: no data samples.
+        KeyError: a sample with neither (named by index and ``sample_id``).
+    """
+    if not data_samples:
+        raise ValueError(f'{owner}: data samples with gt_text are required')
+    texts = []
+    for i, sample in enumerate(data_samples):
+        if 'gt_text' in sample:
+            texts.append(sample.gt_text)
+        elif 'gt_texts' in sample and len(sample.gt_texts) > 0:
+            texts.append(sample.gt_texts[0])
+        else:
+            raise KeyError(f'{owner}: data sample {i} ({sample.metainfo.get("sample_id", "?")}) has no '
+                           'gt_text; add SampleCaption to the pipeline')
+    return texts

@@ -54,6 +54,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from motionkit.registry import MODELS
+from motionkit.structures.motion_data_sample import sample_captions
 from .guidance import classifier_free_guidance
 from .recognizer_guidance import (DEFAULT_GUIDANCE_WEIGHTS, check_guidance_weights,
                                   recognizer_guidance_step)
@@ -610,19 +611,7 @@ class MaskedAutoregressiveGenerator(BaseModel):
     # ------------------------------------------------------------------ BaseModel API
     @staticmethod
     def _texts(data_samples: Optional[Sequence]) -> list:
-        if not data_samples:
-            raise ValueError('MaskedAutoregressiveGenerator: data samples with gt_text are required')
-        texts = []
-        for i, sample in enumerate(data_samples):
-            if 'gt_text' in sample:
-                texts.append(sample.gt_text)
-            elif 'gt_texts' in sample and len(sample.gt_texts) > 0:
-                texts.append(sample.gt_texts[0])
-            else:
-                raise KeyError(f'MaskedAutoregressiveGenerator: data sample {i} '
-                               f'({sample.metainfo.get("sample_id", "?")}) has no gt_text; add '
-                               'SampleCaption to the pipeline')
-        return texts
+        return sample_captions(data_samples, 'MaskedAutoregressiveGenerator')
 
     @staticmethod
     def _lengths(inputs: Optional[dict], data_samples: Sequence) -> torch.Tensor:

@@ -38,6 +38,7 @@ from torch import nn
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS, REPRESENTATIONS
 from motionkit.structures.edit_request import EditRequest, format_edit_text
+from motionkit.structures.motion_data_sample import sample_captions
 from ..diffusion.gaussian_diffusion import randn_like
 from ..diffusion.guidance import classifier_free_guidance
 from ..diffusion.sampling import build_noise_schedule, sample_loop
@@ -613,19 +614,7 @@ class MDM(BaseModel):
     # ------------------------------------------------------------------ BaseModel API
     @staticmethod
     def _texts(data_samples: Optional[Sequence]) -> list:
-        if not data_samples:
-            raise ValueError('MDM: data samples with gt_text are required')
-        texts = []
-        for i, sample in enumerate(data_samples):
-            if 'gt_text' in sample:
-                texts.append(sample.gt_text)
-            elif 'gt_texts' in sample and len(sample.gt_texts) > 0:
-                texts.append(sample.gt_texts[0])
-            else:
-                raise KeyError(f'MDM: data sample {i} '
-                               f'({sample.metainfo.get("sample_id", "?")}) has no gt_text; add '
-                               'SampleCaption to the pipeline')
-        return texts
+        return sample_captions(data_samples, 'MDM')
 
     def _lengths(self, inputs: dict, data_samples: Sequence) -> torch.Tensor:
         lengths = []

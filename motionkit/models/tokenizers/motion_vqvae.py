@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import nn
 
+from motionkit.motion.padding import usable_lengths
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import MODELS
 from .token_text import format_motion_tokens, parse_motion_tokens
@@ -298,26 +299,7 @@ class MotionVQVAE(BaseModel):
         if motion.ndim != 3 or motion.shape[-1] != self.feature_dim:
             raise ValueError(f'MotionVQVAE: motion must be (B, T, {self.feature_dim}) features, '
                              f'got shape {tuple(motion.shape)}')
-        batch, frames = motion.shape[:2]
-        if lengths is None:
-            lengths = torch.full((batch, ), frames, dtype=torch.long, device=motion.device)
-        lengths = torch.as_tensor(lengths, device=motion.device).long()
-        if lengths.shape != (batch, ):
-            raise ValueError(f'MotionVQVAE: lengths must be ({batch},), got shape '
-                             f'{tuple(lengths.shape)}')
-        if batch and (int(lengths.max()) > frames or int(lengths.min()) < self.unit_length):
-            raise ValueError(f'MotionVQVAE: lengths must be in [{self.unit_length}, {frames}] '
-                             f'(one token covers {self.unit_length} frames), got '
-                             f'{lengths.tolist()}')
-        usable = lengths - lengths % self.unit_length
-        if self.check_finite and not bool(torch.isfinite(motion).all()):
-            # padding may hold anything: only the frames that are encoded must be finite
-            valid = torch.arange(frames, device=motion.device)[None] < usable[:, None]
-            bad = (~torch.isfinite(motion)).any(-1) & valid
-            if bool(bad.any()):
-                b, t = (int(v) for v in bad.nonzero()[0])
-                raise ValueError(f'MotionVQVAE: motion contains NaN or inf (first at batch item '
-                                 f'{b}, frame {t})')
+        usable = usable_lengths(motion, lengths, self.unit_length, 'MotionVQVAE', 'motion', self.check_finite)
         return motion, usable
 
     # ------------------------------------------------------------------ core

@@ -46,6 +46,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from motionkit.motion.skeletons import get_skeleton
+from motionkit.motion.padding import usable_lengths
 from motionkit.motion.statistics import load_mean_std
 from motionkit.motion.streams import compute_streams
 from motionkit.registry import MODELS
@@ -239,24 +240,7 @@ class MultimodalAutoencoder(BaseModel):
             raise ValueError(f'{owner}: expected absolute joint positions (B, T, {J}, 3) of skeleton '
                              f'{self.skeleton.name!r} (or (B, T, {self.feature_dim})), got shape '
                              f'{tuple(joints.shape)}')
-        batch, frames = joints.shape[:2]
-        if lengths is None:
-            lengths = torch.full((batch, ), frames, dtype=torch.long, device=joints.device)
-        lengths = torch.as_tensor(lengths, device=joints.device).long()
-        if lengths.shape != (batch, ):
-            raise ValueError(f'{owner}: lengths must be ({batch},), got shape '
-                             f'{tuple(lengths.shape)}')
-        if batch and (int(lengths.max()) > frames or int(lengths.min()) < self.unit_length):
-            raise ValueError(f'{owner}: lengths must lie in [{self.unit_length}, {frames}] (one '
-                             f'latent covers {self.unit_length} frames), got {lengths.tolist()}')
-        usable = lengths - lengths % self.unit_length
-        if self.check_finite and not bool(torch.isfinite(joints).all()):
-            valid = torch.arange(frames, device=joints.device)[None] < usable[:, None]
-            bad = (~torch.isfinite(joints)).flatten(2).any(-1) & valid
-            if bool(bad.any()):
-                b, t = (int(v) for v in bad.nonzero()[0])
-                raise ValueError(f'{owner}: joints contain NaN or inf (first at batch item {b}, '
-                                 f'frame {t})')
+        usable = usable_lengths(joints, lengths, self.unit_length, owner, 'joints', self.check_finite)
         return joints.float(), usable
 
     # ------------------------------------------------------------------ streams and losses

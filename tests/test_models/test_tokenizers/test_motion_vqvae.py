@@ -235,7 +235,7 @@ def test_bad_inputs_raise_clear_errors():
         model.encode(bad)
     # NaN in the padding is ignored
     model.encode(bad, torch.tensor([16, 4]))
-    with pytest.raises(ValueError, match='lengths must be in'):
+    with pytest.raises(ValueError, match='lengths must lie in'):
         model.encode(torch.randn(1, 16, D), torch.tensor([3]))
     with pytest.raises(ValueError, match=r'in \[0, 32\)'):
         model.decode(torch.tensor([1, 2, 32]))
