@@ -2,7 +2,7 @@
 reference implementations; the metric classes in :mod:`motionkit.evaluation.metrics` call them."""
 from .joint_error import mpjpe, pa_mpjpe, similarity_procrustes
 from .recognition import (bucket_accuracy, frequency_buckets, mean_average_precision,
-                          top_k_accuracy)
+                          top_k_accuracy, multilabel_top1_hit)
 from .retrieval import (batched_retrieval, cosine_similarity_matrix, directional_metrics,
                         median_rank, retrieval_ranks, retrieval_recall)
 from .t2m import (activation_statistics, diversity, euclidean_distance_matrix, fid,
@@ -17,5 +17,5 @@ __all__ = [
     'mm_dist', 'euclidean_distance_matrix', 'mean_confidence_interval', 'retrieval_recall',
     'median_rank', 'retrieval_ranks', 'batched_retrieval', 'directional_metrics',
     'cosine_similarity_matrix', 'top_k_accuracy', 'mean_average_precision', 'frequency_buckets',
-    'bucket_accuracy'
+    'bucket_accuracy', 'multilabel_top1_hit'
 ]

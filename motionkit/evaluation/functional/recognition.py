@@ -8,7 +8,7 @@ import numpy as np
 ArrayLike = Union[np.ndarray, 'torch.Tensor']  # noqa: F821
 
 __all__ = ['top_k_accuracy', 'mean_average_precision', 'frequency_buckets',
-           'bucket_accuracy']
+           'bucket_accuracy', 'multilabel_top1_hit']
 
 
 def _arr(x, name: str, dtype=np.float64) -> np.ndarray:
@@ -136,4 +136,49 @@ def bucket_accuracy(scores: ArrayLike, labels: ArrayLike, class_counts: ArrayLik
         else:
             classes = np.unique(y[in_bucket])
             out[name] = float(np.mean([correct[y == c].mean() for c in classes]))
+    return out
+
+
+def multilabel_top1_hit(scores: ArrayLike, targets: ArrayLike, class_counts: ArrayLike = None,
+                        fractions: Tuple[float, float, float] = (0.1, 0.3, 0.6)) -> Dict[str, float]:
+    """Top-1 "hit" accuracy of multi-label recognition, overall and per frequency bucket.
+
+    A sample counts as a hit when its highest-scoring class is one of its labels (the multi-label
+    top-1 accuracy of long-tail video recognition, e.g. VideoLT; CoAMD reports recognition on
+    multi-label motions this way). Per bucket (head / medium / tail, :func:`frequency_buckets` of
+    ``class_counts``): over the samples with at least one label in the bucket, a hit when the
+    top-1 class is one of *those* labels. Samples without any label are left out.
+
+    Args:
+        scores: ``(N, C)``; targets: ``(N, C)`` 0/1; class_counts: ``(C,)`` training frequencies
+            (``None``: overall only).
+
+    Returns:
+        ``{'top1': ...}`` plus ``'head'``, ``'medium'``, ``'tail'`` with ``class_counts`` (NaN for a
+        bucket no sample has a label in).
+    """
+    s = _scores(scores)
+    t = _arr(targets, 'targets')
+    if t.shape != s.shape:
+        raise ValueError(f'targets {t.shape} and scores {s.shape} differ in shape')
+    if not np.isin(t, (0, 1)).all():
+        raise ValueError('targets must be 0/1')
+    labelled = t.sum(1) > 0
+    if not labelled.any():
+        raise ValueError('no sample has a label')
+    top1 = np.argmax(s, axis=1)
+    hit = t[np.arange(len(t)), top1] > 0
+    out = {'top1': float(hit[labelled].mean())}
+    if class_counts is not None:
+        counts = _arr(class_counts, 'class_counts').reshape(-1)
+        if counts.size != s.shape[1]:
+            raise ValueError(f'class_counts has {counts.size} classes, scores have {s.shape[1]}')
+        buckets = frequency_buckets(counts, fractions)
+        for b, name in enumerate(('head', 'medium', 'tail')):
+            in_b = t[:, buckets == b].sum(1) > 0
+            if not in_b.any():
+                out[name] = float('nan')
+                continue
+            hit_b = hit & (buckets[top1] == b)
+            out[name] = float(hit_b[in_b].mean())
     return out

@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from motionkit.registry import METRICS
-from ..functional import bucket_accuracy, mean_average_precision, top_k_accuracy
+from ..functional import bucket_accuracy, mean_average_precision, multilabel_top1_hit, top_k_accuracy
 from ._fields import get_field, to_numpy
 from ._presets import resolve_preset
 
@@ -16,7 +16,9 @@ RECOGNITION_PRESETS: Dict[str, Dict[str, Any]] = {
     # Long-tail reporting: head / medium / tail = the 10% / 30% / 60% of classes ordered by
     # training frequency (needs ``class_counts``).
     'longtail': dict(topk=(1, 5), multi_label=False, bucket_fractions=(0.1, 0.3, 0.6)),
-    # Multi-label: mean over classes with positives of sklearn average_precision_score.
+    # Multi-label: mean over classes with positives of sklearn average_precision_score, and the
+    # top-1 hit accuracy (the top class is one of the labels; functional.multilabel_top1_hit),
+    # per head / medium / tail bucket when class_counts are given.
     'multilabel': dict(topk=(), multi_label=True, bucket_fractions=None),
 }
 
@@ -33,7 +35,8 @@ class RecognitionMetric(BaseMetric):
         num_classes: needed for multi-label targets given as class-index lists.
 
     Output keys (prefix ``recognition``): ``top1``, ``top5``, ``mAP``, ``head_acc``,
-    ``medium_acc``, ``tail_acc``.
+    ``medium_acc``, ``tail_acc``. With multi-label targets ``top1`` is the top-1 hit accuracy and
+    the bucket accuracies count a hit within the bucket (:func:`multilabel_top1_hit`).
     """
 
     default_prefix = 'recognition'
@@ -56,8 +59,7 @@ class RecognitionMetric(BaseMetric):
         if isinstance(class_counts, str):
             class_counts = np.load(class_counts)
         self.class_counts = None if class_counts is None else np.asarray(class_counts)
-        if self.class_counts is not None and cfg['bucket_fractions'] is None \
-                and not cfg['multi_label']:
+        if self.class_counts is not None and cfg['bucket_fractions'] is None:
             cfg['bucket_fractions'] = (0.1, 0.3, 0.6)  # class_counts given: report the buckets
         if cfg['bucket_fractions'] is not None and self.class_counts is None:
             raise ValueError(f'preset {preset!r} reports head/medium/tail accuracy: pass '
@@ -104,6 +106,11 @@ class RecognitionMetric(BaseMetric):
                 warnings.warn(f'RecognitionMetric: {empty} classes have no positive test sample '
                               'and are left out of mAP')
             out['mAP'] = mean_average_precision(scores, targets)
+            fractions = self.cfg['bucket_fractions'] or (0.1, 0.3, 0.6)
+            hits = multilabel_top1_hit(scores, targets, self.class_counts, tuple(fractions))
+            out['top1'] = hits.pop('top1')
+            for name, acc in hits.items():
+                out[f'{name}_acc'] = acc
             return out
         labels = np.array([r[1] for r in results])
         for k, acc in top_k_accuracy(scores, labels, self.cfg['topk']).items():

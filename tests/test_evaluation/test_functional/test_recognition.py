@@ -47,3 +47,29 @@ def test_frequency_buckets_and_accuracy():
     labels = np.array([1, 2, 0, 3, 5, 6])  # head 1/1 right; medium (2, 6) 1/2; tail (0, 3, 5) 1/3
     acc = bucket_accuracy(scores, labels, counts)
     assert acc == {'head': 1.0, 'medium': 0.5, 'tail': pytest.approx(1 / 3)}
+
+
+def test_multilabel_top1_hit_hand_computed():
+    from motionkit.evaluation.functional import multilabel_top1_hit
+    # 4 classes; training counts make class 0 head, 1 medium, 2 and 3 tail with fractions
+    # (0.25, 0.25, 0.5): 1 head, 1 medium, 2 tail
+    counts = np.array([50, 20, 5, 1])
+    scores = np.array([[0.9, 0.1, 0.0, 0.0],   # top 0, labels {0, 2}: hit (head)
+                       [0.1, 0.2, 0.7, 0.0],   # top 2, labels {0, 2}: hit (tail)
+                       [0.8, 0.1, 0.0, 0.1],   # top 0, labels {1, 3}: miss
+                       [0.0, 0.1, 0.2, 0.7],   # top 3, labels {3}: hit (tail)
+                       [0.5, 0.2, 0.2, 0.1]])  # no label: left out
+    targets = np.array([[1, 0, 1, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]])
+    out = multilabel_top1_hit(scores, targets, counts, fractions=(0.25, 0.25, 0.5))
+    assert out['top1'] == pytest.approx(3 / 4)
+    # head: samples 0, 1 have class 0; sample 0's top-1 is class 0, sample 1's is a tail class
+    assert out['head'] == pytest.approx(1 / 2)
+    # medium: sample 2 (class 1); its top-1 is class 0: miss
+    assert out['medium'] == pytest.approx(0.0)
+    # tail: samples 0, 1, 2, 3 have a tail label; hits with a tail top-1: samples 1 and 3
+    assert out['tail'] == pytest.approx(2 / 4)
+    assert set(multilabel_top1_hit(scores, targets)) == {'top1'}
+    with pytest.raises(ValueError, match='differ in shape'):
+        multilabel_top1_hit(scores, targets[:, :3])
+    with pytest.raises(ValueError, match='no sample has a label'):
+        multilabel_top1_hit(scores, np.zeros_like(targets))

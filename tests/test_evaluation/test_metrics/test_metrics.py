@@ -111,6 +111,13 @@ def test_recognition_metric():
     ml = [dict(pred_score=s, gt_labels=lab) for s, lab in zip(scores, [[1], [0, 1], [2]])]
     out = _run(RecognitionMetric(preset='multilabel'), ml)
     assert 0 < out['recognition/mAP'] <= 1
+    assert out['recognition/top1'] == pytest.approx(1.0)  # every top class is one of the labels
+    # with training counts: hit accuracy per bucket (3 classes: no head, class 0 medium, 1 and 2
+    # tail); tail: samples 0 ({1}), 1 ({0, 1}), 2 ({2}) have a tail label; sample 1's top class is
+    # the medium class 0, so it is no tail hit: 2 / 3
+    out = _run(RecognitionMetric(preset='multilabel', class_counts=[10, 5, 1]), ml)
+    assert np.isnan(out['recognition/head_acc']) and out['recognition/medium_acc'] == pytest.approx(1.0)
+    assert out['recognition/tail_acc'] == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match='class_counts'):
         RecognitionMetric(preset='longtail')
 
