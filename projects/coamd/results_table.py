@@ -4,7 +4,8 @@
 
 * action classes: counts and the adjusted Rand index against SynthMotion's own labels;
 * recognition and retrieval of the MAR (J+B+M) and the joints-only MAR on the test split (table 7's
-  J vs J+B+M; multi-label mAP, text->motion / motion->text R@k);
+  J vs J+B+M; multi-label mAP, top-1 hit accuracy overall and per head / medium / tail bucket,
+  text->motion / motion->text R@k);
 * generation (tables 1 and 8's rows: w/o MAR, guided, joints-only guidance, guidance once at the
   end): how many test prompts were generated, the mean joint speed of the generations against the
   ground truth's (a check of jitter), and the J+B+M MAR's eq.-6 score of each generation against its
@@ -51,11 +52,12 @@ def mean_joint_speed(joints: List[np.ndarray], fps: float = FPS) -> float:
 
 
 def recognition_rows(work: Path) -> List[str]:
-    rows = ['| recognizer | mAP | t2m R@1 | t2m R@5 | m2t R@1 | m2t R@5 |', '|---|---:|---:|---:|---:|---:|']
+    rows = ['| recognizer | mAP | top-1 hit | head | medium | tail | t2m R@1 | t2m R@5 | m2t R@1 | m2t R@5 |',
+            '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for stage, label in RECOGNIZERS:
         m = _read_json(work / stage / 'metrics.json')
         if m is None:
-            rows.append(f'| {label} | missing ({stage}/metrics.json) | | | | |')
+            rows.append(f'| {label} | missing ({stage}/metrics.json) | | | | | | | | |')
             continue
 
         def pick(*names):
@@ -63,7 +65,9 @@ def recognition_rows(work: Path) -> List[str]:
                 if n in m:
                     return f'{100 * float(m[n]):.1f}' if float(m[n]) <= 1 else f'{float(m[n]):.1f}'
             return '-'
-        rows.append(f'| {label} | {pick("recognition/mAP")} | {pick("retrieval/all/t2m/R01", "retrieval/all/t2m/R@1")} | '
+        buckets = ' | '.join(pick(f'recognition/{b}_acc') for b in ('head', 'medium', 'tail'))
+        rows.append(f'| {label} | {pick("recognition/mAP")} | {pick("recognition/top1")} | {buckets} | '
+                    f'{pick("retrieval/all/t2m/R01", "retrieval/all/t2m/R@1")} | '
                     f'{pick("retrieval/all/t2m/R05", "retrieval/all/t2m/R@5")} | '
                     f'{pick("retrieval/all/m2t/R01", "retrieval/all/m2t/R@1")} | '
                     f'{pick("retrieval/all/m2t/R05", "retrieval/all/m2t/R@5")} |')

@@ -48,7 +48,8 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
     spec.loader.exec_module(table)
     (tmp_path / 'test_mar').mkdir()
     (tmp_path / 'test_mar' / 'metrics.json').write_text(json.dumps({
-        'recognition/mAP': 0.5, 'retrieval/all/t2m/R01': 0.25, 'retrieval/all/t2m/R05': 0.75,
+        'recognition/mAP': 0.5, 'recognition/top1': 0.625, 'recognition/head_acc': 0.75,
+        'recognition/medium_acc': 0.5, 'recognition/tail_acc': 0.25, 'retrieval/all/t2m/R01': 0.25, 'retrieval/all/t2m/R05': 0.75,
         'retrieval/all/m2t/R01': 0.125, 'retrieval/all/m2t/R05': 0.5}))
     # two generated motions: a still one and one moving 0.1 m per frame on every joint (2 m/s at 20 fps)
     still = np.zeros((10, 22, 3))
@@ -59,9 +60,19 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
         pickle.dump([dict(pred_joints=still, gt_joints=moving, gt_text='a person walks'),
                      dict(pred_joints=moving, gt_joints=moving, gt_text='a person waves')], f)
     text = table.report(tmp_path, with_scores=False)
-    assert '| MAR, joint + bone + motion | 50.0 | 25.0 | 75.0 | 12.5 | 50.0 |' in text
+    assert '| MAR, joint + bone + motion | 50.0 | 62.5 | 75.0 | 50.0 | 25.0 | 25.0 | 75.0 | 12.5 | 50.0 |' in text
     assert 'missing (test_mar_joint/metrics.json)' in text
     assert '| CoAMD w/o MAR (unguided) | 2 | 1.00 | 2.00 | - |' in text
     assert 'missing (sample_guided/predictions.pkl)' in text
     assert 'missing (labels/manifest.json)' in text and 'missing (probe/probe.json)' in text
     assert table.mean_joint_speed([moving]) == pytest.approx(2.0)
+
+
+def test_mar_bucket_weights_are_synthmotion_design_weights():
+    """The head / medium / tail buckets of the MAR configs follow SynthMotion's long-tail design."""
+    from mmengine.config import Config
+    from motionkit.synthmotion import ClassDistribution
+    cfg = Config.fromfile(str(REPO_ROOT / 'projects/coamd/configs/mar_tiny_1xb32-1k_synthmotion.py'))
+    design = ClassDistribution().to_list()
+    assert [c['name'] for c in design] == list(cfg.synthmotion_classes)
+    assert list(cfg.test_evaluator[0]['class_counts']) == [round(c['weight'] * 1e4) for c in design]

@@ -24,7 +24,8 @@ model = dict(
     encoder=dict(),
     data_preprocessor=dict(type='MotionDataPreprocessor'))
 
-val_evaluator = [dict(type='RecognitionMetric', preset='multilabel', num_classes=30)]
+val_evaluator = [dict(type='RecognitionMetric', preset='multilabel', num_classes=30,
+                      class_counts={{_base_.synthmotion_class_weights}})]
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
