@@ -58,6 +58,16 @@ def top_k_accuracy(scores: ArrayLike, labels: ArrayLike,
     return {int(k): float((rank < k).mean()) for k in topk}
 
 
+def _multi_hot(targets, scores: np.ndarray) -> np.ndarray:
+    """``(N, C)`` 0/1 targets of the same shape as ``scores``."""
+    t = _arr(targets, 'targets')
+    if t.shape != scores.shape:
+        raise ValueError(f'targets shape {t.shape} != scores shape {scores.shape}')
+    if not np.isin(t, (0, 1)).all():
+        raise ValueError('targets must be 0/1 multi-hot')
+    return t
+
+
 def mean_average_precision(scores: ArrayLike, targets: ArrayLike) -> float:
     """Multi-label mAP: sklearn ``average_precision_score`` per class, mean over classes that
     have at least one positive (AP is undefined without positives).
@@ -68,11 +78,7 @@ def mean_average_precision(scores: ArrayLike, targets: ArrayLike) -> float:
     """
     from sklearn.metrics import average_precision_score
     s = _scores(scores)
-    t = _arr(targets, 'targets')
-    if t.shape != s.shape:
-        raise ValueError(f'targets shape {t.shape} != scores shape {s.shape}')
-    if not np.isin(t, (0, 1)).all():
-        raise ValueError('targets must be 0/1 multi-hot')
+    t = _multi_hot(targets, s)
     valid = t.sum(0) > 0
     if not valid.any():
         raise ValueError('no class has a positive sample: mAP is undefined')
@@ -158,11 +164,7 @@ def multilabel_top1_hit(scores: ArrayLike, targets: ArrayLike, class_counts: Arr
         bucket no sample has a label in).
     """
     s = _scores(scores)
-    t = _arr(targets, 'targets')
-    if t.shape != s.shape:
-        raise ValueError(f'targets {t.shape} and scores {s.shape} differ in shape')
-    if not np.isin(t, (0, 1)).all():
-        raise ValueError('targets must be 0/1')
+    t = _multi_hot(targets, s)
     labelled = t.sum(1) > 0
     if not labelled.any():
         raise ValueError('no sample has a label')

@@ -69,7 +69,7 @@ def test_multilabel_top1_hit_hand_computed():
     # tail: samples 0, 1, 2, 3 have a tail label; hits with a tail top-1: samples 1 and 3
     assert out['tail'] == pytest.approx(2 / 4)
     assert set(multilabel_top1_hit(scores, targets)) == {'top1'}
-    with pytest.raises(ValueError, match='differ in shape'):
+    with pytest.raises(ValueError, match='targets shape'):
         multilabel_top1_hit(scores, targets[:, :3])
     with pytest.raises(ValueError, match='no sample has a label'):
         multilabel_top1_hit(scores, np.zeros_like(targets))

@@ -1,13 +1,13 @@
 """The tiny CoAMD configs through the real CLIs: train the autoencoder, train the generator on its
 checkpoint, generate with tools/test.py (a few iterations each, SynthMotion)."""
 import os
-import pickle
 import subprocess
 import sys
 
 import pytest
 import torch
 
+from motionkit.utils import safe_load, safe_pickle_load
 from tests.conftest import REPO_ROOT
 
 CONFIGS = REPO_ROOT / 'projects' / 'coamd' / 'configs'
@@ -29,7 +29,7 @@ def test_autoencoder_then_generator_train_and_generate(tmp_path):
           '--work-dir', str(ae_dir), '--cfg-options', 'train_cfg.max_iters=4',
           'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=4'])
     ae_ckpt = ae_dir / 'iter_4.pth'
-    state = torch.load(ae_ckpt, map_location='cpu', weights_only=False)['state_dict']
+    state = safe_load(str(ae_ckpt))['state_dict']
     # JointStatsHook put the train split's joint statistics into the checkpoint
     assert bool(state['stats_flag']) and state['std'].shape == (66, )
     assert 0.5 < float(state['mean'][1]) < 1.5  # pelvis height, metres
@@ -37,7 +37,7 @@ def test_autoencoder_then_generator_train_and_generate(tmp_path):
           '--work-dir', str(gen_dir), '--cfg-options', 'train_cfg.max_iters=4',
           'default_hooks.checkpoint.interval=4', f'model.tokenizer_checkpoint={ae_ckpt}'])
     gen_ckpt = gen_dir / 'iter_4.pth'
-    gen_state = torch.load(gen_ckpt, map_location='cpu', weights_only=False)['state_dict']
+    gen_state = safe_load(str(gen_ckpt))['state_dict']
     # the frozen autoencoder is the one trained above
     assert torch.equal(gen_state['tokenizer.std'], state['std'])
     assert torch.equal(gen_state['tokenizer.decoder.conv_out.weight'], state['decoder.conv_out.weight'])
@@ -47,7 +47,7 @@ def test_autoencoder_then_generator_train_and_generate(tmp_path):
           f'model.tokenizer_checkpoint={ae_ckpt}', 'model.num_ar_steps=2',
           'model.num_inference_steps=2', 'test_dataloader.dataset.indices=6',
           'test_dataloader.batch_size=3', f'test_evaluator.0.out_file_path={out}'])
-    preds = pickle.loads(out.read_bytes())
+    preds = safe_pickle_load(str(out))
     assert len(preds) == 6
     for p in preds:
         n = p['pred_length']

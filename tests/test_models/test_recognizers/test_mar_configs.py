@@ -11,6 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from motionkit.utils import safe_load
 from tests.conftest import REPO_ROOT
 
 CONFIGS = REPO_ROOT / 'projects' / 'coamd' / 'configs'
@@ -102,7 +103,7 @@ def test_tiny_mar_trains_through_tools_train(tmp_path):
     # the checkpoint carries everything (stream statistics included; no text-encoder weights):
     # tools/test.py reproduces the last validation
     ckpt = work / 'iter_30.pth'
-    state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
+    state = safe_load(str(ckpt))['state_dict']
     assert 'encoder.norm.running_var' in state
     assert not any(k.startswith('text_encoder') for k in state)
     proc = subprocess.run([sys.executable, 'tools/test.py', str(cfg), str(ckpt), '--work-dir',
