@@ -5,7 +5,7 @@ from .recognition import (bucket_accuracy, frequency_buckets, mean_average_preci
                           top_k_accuracy, multilabel_top1_hit)
 from .retrieval import (batched_retrieval, cosine_similarity_matrix, directional_metrics,
                         median_rank, retrieval_ranks, retrieval_recall)
-from .t2m import (activation_statistics, diversity, euclidean_distance_matrix, fid,
+from .t2m import (activation_statistics, clip_score, diversity, euclidean_distance_matrix, fid,
                   frechet_distance, mean_confidence_interval, mm_dist, multimodality, r_precision)
 from .text import bleu, check_text_pairs, cider, meteor, normalize_text, ptb_tokenize, rouge
 from .text_similarity import MiniLMTextEncoder, text_embedding_similarity
@@ -17,5 +17,5 @@ __all__ = [
     'mm_dist', 'euclidean_distance_matrix', 'mean_confidence_interval', 'retrieval_recall',
     'median_rank', 'retrieval_ranks', 'batched_retrieval', 'directional_metrics',
     'cosine_similarity_matrix', 'top_k_accuracy', 'mean_average_precision', 'frequency_buckets',
-    'bucket_accuracy', 'multilabel_top1_hit'
+    'bucket_accuracy', 'multilabel_top1_hit', 'clip_score'
 ]

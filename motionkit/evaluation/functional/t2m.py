@@ -33,7 +33,7 @@ RNG = Union[None, int, np.random.Generator, np.random.RandomState]
 
 __all__ = [
     'euclidean_distance_matrix', 'activation_statistics', 'frechet_distance', 'fid', 'diversity',
-    'multimodality', 'r_precision', 'mm_dist', 'mean_confidence_interval'
+    'multimodality', 'r_precision', 'mm_dist', 'clip_score', 'mean_confidence_interval'
 ]
 
 
@@ -259,6 +259,23 @@ def mm_dist(text_embeddings: ArrayLike, motion_embeddings: ArrayLike,
     sls = _batches(t.shape[0], batch_size, drop_last, 'mm_dist')
     d = np.concatenate([np.linalg.norm(t[sl] - m[sl], axis=1) for sl in sls])
     return float(d.mean())
+
+
+def clip_score(text_embeddings: ArrayLike, motion_embeddings: ArrayLike) -> float:
+    """Mean cosine similarity of each text embedding and its motion embedding (the CLIP-score of
+    MARDM / ACMDM / CoAMD: ``sum_i <e_t_i, e_m_i> / N`` over unit-norm evaluator embeddings).
+
+    Args:
+        text_embeddings, motion_embeddings: ``(N, D)``; row ``i`` of each belongs to sample ``i``.
+    """
+    t = _features(text_embeddings, 'text_embeddings')
+    m = _features(motion_embeddings, 'motion_embeddings')
+    if t.shape != m.shape:
+        raise ValueError(f'text and motion embeddings differ in shape: {t.shape} vs {m.shape}')
+    norms = np.linalg.norm(t, axis=1) * np.linalg.norm(m, axis=1)
+    if (norms <= 0).any():
+        raise ValueError(f'clip_score: embedding {int(np.argmax(norms <= 0))} has zero norm')
+    return float(((t * m).sum(1) / norms).mean())
 
 
 def mean_confidence_interval(values: ArrayLike, axis: int = 0) -> Tuple[np.ndarray, np.ndarray]:

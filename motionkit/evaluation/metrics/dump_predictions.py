@@ -34,12 +34,16 @@ class DumpPredictions(BaseMetric):
 
     Args:
         out_file_path: ``.pkl``/``.pickle`` (numpy arrays kept) or ``.json`` (nested lists).
+        exclude_keys: fields not written (e.g. a generator's ``pred_motion_replications``, which
+            the metrics read but which would multiply the file's size).
     """
 
     default_prefix = 'dump'
 
-    def __init__(self, out_file_path: str, collect_device: str = 'cpu', prefix=None):
+    def __init__(self, out_file_path: str, exclude_keys: Sequence[str] = (),
+                 collect_device: str = 'cpu', prefix=None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.exclude_keys = frozenset(exclude_keys)
         if not out_file_path.endswith(('.pkl', '.pickle', '.json')):
             raise ValueError(f'out_file_path must end with .pkl, .pickle or .json: {out_file_path}')
         self.out_file_path = out_file_path
@@ -47,7 +51,10 @@ class DumpPredictions(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         for sample in data_samples:
-            self.results.append(_to_plain(sample, self._json))
+            plain = _to_plain(sample, self._json)
+            if self.exclude_keys and isinstance(plain, dict):
+                plain = {k: v for k, v in plain.items() if k not in self.exclude_keys}
+            self.results.append(plain)
 
     def compute_metrics(self, results: list) -> dict:
         data = json.dumps(results).encode('utf-8') if self._json else pickle.dumps(results)

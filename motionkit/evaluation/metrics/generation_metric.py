@@ -56,6 +56,11 @@ def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: 
                        'pipeline ending in PackMotionInputs)')
     real = to_numpy(data_batch['inputs']['motion'][index], 'inputs["motion"]')
     pred = to_numpy(get_field(sample, pred_key, metric), pred_key)
+    # joints (T, J, 3) and absolute-coordinate features (T, 3 J) are the same numbers
+    if real.ndim == 3 and real.shape[-1] == 3:
+        real = real.reshape(len(real), -1)
+    if pred.ndim == 3 and pred.shape[-1] == 3:
+        pred = pred.reshape(len(pred), -1)
     n = int(meta.get('length') or len(pred))
     if pred.ndim != 2 or real.ndim != 2 or pred.shape[-1] != real.shape[-1]:
         raise ValueError(f'{metric}: {pred_key} {pred.shape} and the real motion {real.shape} must '
@@ -86,18 +91,26 @@ class T2MGenerationMetric(T2MMetric):
     shuffled batches of 32, top-3, FID against the real motions, mean and 95% interval over
     replications). ``gt/...`` rows are the real motions' own numbers (the ceiling).
 
+    Where a sample carries ``replications_key`` (``(R, T, D)``: R independent generations for its
+    caption, e.g. a generator's ``num_replications``), replication r of the protocol scores the
+    r-th generation of every sample (a fresh generation of the test set per replication, as the
+    published scripts do), and the R generations are also the repeats of MultiModality
+    (``mm_motion_embeddings``; the protocols draw 30, so fewer are warned about).
+
     Args:
         evaluator: the evaluator (config dict, ``.py`` config whose ``model`` is it, or object).
         evaluator_checkpoint: its trained weights (with its feature statistics).
-        motion_key: field of the generated motion ``(T, D)``.
-        batch_size: motions embedded at once.
+        motion_key: field of the generated motion ``(T, D)`` (joints ``(T, J, 3)`` are flattened,
+            as the real motion is).
+        replications_key: field of the independent generations ``(R, T, D)``, when present.
         **kwargs: :class:`T2MMetric` arguments (``preset``, ``replications``, ...).
     """
 
     default_prefix = 't2m'
 
     def __init__(self, evaluator: Union[dict, str, Any], evaluator_checkpoint: Optional[str] = None,
-                 motion_key: str = 'pred_motion', **kwargs) -> None:
+                 motion_key: str = 'pred_motion',
+                 replications_key: str = 'pred_motion_replications', **kwargs) -> None:
         super().__init__(**kwargs)
         if evaluator is None:
             raise ValueError('T2MGenerationMetric needs an evaluator, e.g. the path of a trained '
@@ -106,6 +119,7 @@ class T2MGenerationMetric(T2MMetric):
         self._evaluator = None
         self.evaluator_checkpoint = evaluator_checkpoint
         self.motion_key = motion_key
+        self.replications_key = replications_key
 
     @property
     def evaluator(self):
@@ -121,7 +135,7 @@ class T2MGenerationMetric(T2MMetric):
     @torch.no_grad()
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         ev = self.evaluator
-        preds, reals, tokens, sent_lens = [], [], [], []
+        preds, reals, tokens, sent_lens, reps = [], [], [], [], []
         for i, sample in enumerate(data_samples):
             pred, real = raw_motion_pair(data_batch, i, sample, self.motion_key,
                                          'T2MGenerationMetric')
@@ -130,20 +144,39 @@ class T2MGenerationMetric(T2MMetric):
             if n == 0:
                 raise ValueError(f'T2MGenerationMetric: sample {i} has {len(pred)} frames; the '
                                  f'evaluator needs at least {ev.unit_length}')
-            preds.append(torch.from_numpy(pred[:n]))
+            generations = [pred]
+            extra = get_field(sample, self.replications_key, 'T2MGenerationMetric', required=False)
+            if extra is not None:
+                extra = to_numpy(extra, self.replications_key)
+                if extra.ndim != 3 or extra.shape[1] < n or extra.shape[2] != pred.shape[1]:
+                    raise ValueError(f'T2MGenerationMetric: {self.replications_key} of sample {i} '
+                                     f'must be (R, >= {n}, {pred.shape[1]}), got {extra.shape}')
+                if not np.isfinite(extra[:, :n]).all():
+                    raise ValueError(f'T2MGenerationMetric: {self.replications_key} of sample {i} '
+                                     'has NaN/inf')
+                generations = list(extra[:, :n].astype(np.float32))
+            reps.append(len(generations))
+            preds.extend(torch.from_numpy(np.ascontiguousarray(g[:n])) for g in generations)
             reals.append(torch.from_numpy(real[:n]))
             tokens.append(list(get_field(sample, 'gt_tokens', 'T2MGenerationMetric')))
             sent_lens.append(_meta(sample).get('sent_len'))
-        if not preds:
+        if not reals:
             return
-        lengths = torch.tensor([len(p) for p in preds])
         device = ev.mean.device
         pad = torch.nn.utils.rnn.pad_sequence
-        pred_emb = ev.encode_motion(pad(preds, batch_first=True).to(device), lengths)
-        real_emb = ev.encode_motion(pad(reals, batch_first=True).to(device), lengths)
-        text_emb = ev.encode_text(tokens, None if any(s is None for s in sent_lens) else sent_lens)
-        for t, g, p in zip(text_emb.cpu(), real_emb.cpu(), pred_emb.cpu()):
-            super().process(None, [{self.text_key: t, self.gt_key: g, self.pred_key: p}])
+        pred_emb = ev.encode_motion(pad(preds, batch_first=True).to(device),
+                                    torch.tensor([len(p) for p in preds])).cpu()
+        real_emb = ev.encode_motion(pad(reals, batch_first=True).to(device),
+                                    torch.tensor([len(r) for r in reals])).cpu()
+        text_emb = ev.encode_text(tokens, None if any(s is None for s in sent_lens)
+                                  else sent_lens).cpu()
+        start = 0
+        for t, g, r in zip(text_emb, real_emb, reps):
+            entry = {self.text_key: t, self.gt_key: g, self.pred_key: pred_emb[start:start + r]}
+            if r > 1:
+                entry[self.mm_key] = pred_emb[start:start + r]
+            start += r
+            super().process(None, [entry])
 
 
 @METRICS.register_module()

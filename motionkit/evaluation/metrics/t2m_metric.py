@@ -7,8 +7,8 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from motionkit.registry import METRICS
-from ..functional.t2m import (diversity, fid, mean_confidence_interval, mm_dist, multimodality,
-                              r_precision)
+from ..functional.t2m import (clip_score, diversity, fid, mean_confidence_interval, mm_dist,
+                              multimodality, r_precision)
 from ._fields import get_field, to_numpy
 from ._presets import resolve_preset
 
@@ -20,28 +20,36 @@ T2M_PRESETS: Dict[str, Dict[str, Any]] = {
     # against the whole (shuffled, drop_last) ground-truth loader.
     'guo2022': dict(replications=20, batch_size=32, num_samples=None, diversity_times=300,
                     small_set_diversity_times=None, mm_num_texts=100, mm_num_repeats=30,
-                    mm_num_times=10, mm_replications=None, fid_reference='all_gt'),
+                    mm_num_times=10, mm_replications=None, fid_reference='all_gt',
+                    clip_score=False),
     # MDM eval/eval_humanml.py (GuyTevet/motion-diffusion-model): num_samples_limit=1000, i.e.
     # 1000 // 32 + 1 = 32 batches = 1024 generated motions per replication; 20 replications
     # ('wo_mm'); MultiModality from the 'mm_short' run: 100 x 30 x 10 over 5 replications.
     'mdm': dict(replications=20, batch_size=32, num_samples=1000, diversity_times=300,
                 small_set_diversity_times=None, mm_num_texts=100, mm_num_repeats=30,
-                mm_num_times=10, mm_replications=5, fid_reference='all_gt'),
+                mm_num_times=10, mm_replications=5, fid_reference='all_gt', clip_score=False),
     # T2M-GPT utils/eval_trans.py + GPT_eval_multi.py (Mael-zys/T2M-GPT): the whole test set per
     # replication, 20 replications, diversity 300 (100 if <= 300 samples), MultiModality over
     # every test text x 30 repeats x 10 pairs; FID against the ground truth of the same batches.
     't2mgpt': dict(replications=20, batch_size=32, num_samples=None, diversity_times=300,
                    small_set_diversity_times=100, mm_num_texts=None, mm_num_repeats=30,
-                   mm_num_times=10, mm_replications=None, fid_reference='same_batches'),
+                   mm_num_times=10, mm_replications=None, fid_reference='same_batches',
+                   clip_score=False),
     # MoMask utils/eval_t2m.py + eval_t2m_trans_res.py (EricGuo5513/momask-codes): as T2M-GPT but
     # MultiModality only on the first 3 batches (num_mm_batch=3 -> 96 texts) x 30 repeats.
     'momask': dict(replications=20, batch_size=32, num_samples=None, diversity_times=300,
                    small_set_diversity_times=100, mm_num_texts=96, mm_num_repeats=30,
-                   mm_num_times=10, mm_replications=None, fid_reference='same_batches'),
-    # MARDM evaluation_MARDM.py / utils/eval_utils.py: MoMask's protocol (3 mm batches x 30).
+                   mm_num_times=10, mm_replications=None, fid_reference='same_batches',
+                   clip_score=False),
+    # MARDM evaluation_MARDM.py / utils/eval_utils.py: MoMask's protocol (3 mm batches x 30), plus
+    # the CLIP-score MARDM / ACMDM / CoAMD report: the mean over the evaluated samples of the
+    # similarity of each caption's text embedding and its generated motion's embedding (their
+    # evaluator's CLIP-aligned embeddings, a dot product of unit vectors; here the cosine of the
+    # evaluator's embeddings), 'gt/clip_score' for the real motions.
     'mardm': dict(replications=20, batch_size=32, num_samples=None, diversity_times=300,
                   small_set_diversity_times=100, mm_num_texts=96, mm_num_repeats=30,
-                  mm_num_times=10, mm_replications=None, fid_reference='same_batches'),
+                  mm_num_times=10, mm_replications=None, fid_reference='same_batches',
+                  clip_score=True),
 }
 
 
@@ -64,7 +72,8 @@ class T2MMetric(BaseMetric):
         **overrides: any preset key (``replications``, ``batch_size``, ``diversity_times``, ...).
 
     Output keys (prefix ``t2m``): ``fid``, ``diversity``, ``r_precision_top{1,2,3}``,
-    ``mm_dist``, ``multimodality``, each with ``<key>_ci95`` (half-width of the 95% interval).
+    ``mm_dist``, ``multimodality`` (and ``clip_score`` where the preset reports it), each with
+    ``<key>_ci95`` (half-width of the 95% interval).
     """
 
     default_prefix = 't2m'
@@ -174,12 +183,16 @@ class T2MMetric(BaseMetric):
                 ref = gt[rng.permutation(n)[:(n // bs) * bs]]
             add('fid', fid(p[idx], ref))
             add('diversity', diversity(p[idx], self._diversity_times(len(idx)), rng))
+            if cfg['clip_score']:
+                add('clip_score', clip_score(text[idx], p[idx]))
             if self.eval_gt:
                 rp_gt = r_precision(text[idx], gt[idx], 3, bs)
                 for k in range(3):
                     add(f'gt/r_precision_top{k + 1}', rp_gt[k])
                 add('gt/mm_dist', mm_dist(text[idx], gt[idx], bs))
                 add('gt/diversity', diversity(gt[idx], self._diversity_times(len(idx)), rng))
+                if cfg['clip_score']:
+                    add('gt/clip_score', clip_score(text[idx], gt[idx]))
             mm_reps = cfg['mm_replications'] or reps
             if mm_feats is not None and rep < mm_reps:
                 add('multimodality', multimodality(mm_feats, cfg['mm_num_times'], rng))

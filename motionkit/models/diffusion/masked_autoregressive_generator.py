@@ -116,7 +116,9 @@ class MaskedAutoregressiveGenerator(BaseModel):
       :class:`~motionkit.motion.AbsoluteCoordinates` features, raw: metainfo
       ``pred_motion_normalized=False``, ``pred_motion_representation='AbsoluteCoordinates'``),
       ``gt_joints`` (the input's first ``n`` frames, when
-      absent) and metainfo ``pred_length`` = n;
+      absent) and metainfo ``pred_length`` = n; with ``num_replications`` R > 1 also
+      ``pred_motion_replications`` ``(R, n, 3 J)``: R independent generations for the same caption
+      (the first is ``pred_motion``), for the T2M protocol's replications and MultiModality;
     * ``'tensor'``: the transformer context ``(B, L', latent_dim)`` of the unmasked tokens.
 
     Args:
@@ -154,6 +156,8 @@ class MaskedAutoregressiveGenerator(BaseModel):
         guidance_eps: ``eps`` of eq. 7.
         edit_with_guidance: Also guide :meth:`edit` (the reference's ``edit`` does not).
         predict_task: ``None`` (text-to-motion) or a temporal editing task for ``'predict'``.
+        num_replications: Independent generations per data sample in ``'predict'`` (1; the T2M
+            protocols generate the test set 20 times).
         max_len: Longest token sequence of the positional table.
         data_preprocessor: Defaults to ``MotionDataPreprocessor`` without statistics (the
             autoencoder normalises).
@@ -187,6 +191,7 @@ class MaskedAutoregressiveGenerator(BaseModel):
                  guidance_eps: float = 1e-8,
                  edit_with_guidance: bool = False,
                  predict_task: Optional[str] = None,
+                 num_replications: int = 1,
                  max_len: int = 1024,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -231,6 +236,9 @@ class MaskedAutoregressiveGenerator(BaseModel):
         self.guidance_eps = float(guidance_eps)
         self.edit_with_guidance = bool(edit_with_guidance)
         self.predict_task = predict_task
+        if int(num_replications) < 1:
+            raise ValueError(f'num_replications must be >= 1, got {num_replications}')
+        self.num_replications = int(num_replications)
         self.latent_dim = int(latent_dim)
 
         on_meta = torch.empty(()).device.type == 'meta'
@@ -627,26 +635,34 @@ class MaskedAutoregressiveGenerator(BaseModel):
         return torch.tensor(lengths, dtype=torch.long)
 
     def predict(self, inputs: Optional[dict], data_samples: Sequence) -> list:
-        """Generate (or, with ``predict_task``, edit) one motion per data sample."""
+        """Generate (or, with ``predict_task``, edit) ``num_replications`` motions per data sample
+        (one batch of ``R x B``: replication r of sample i is row ``r * B + i``)."""
         texts = self._texts(data_samples)
         lengths = self._lengths(inputs, data_samples)
         source = None
         if inputs is not None and 'motion' in inputs:
             source, _ = self.tokenizer.check_joints(inputs['motion'], lengths,
                                                     owner='MaskedAutoregressiveGenerator.predict')
+        reps = self.num_replications
+        rep_texts = None if texts is None else list(texts) * reps
+        rep_lengths = lengths.repeat(reps)
         if self.predict_task is not None:
             if source is None:
                 raise KeyError(f'MaskedAutoregressiveGenerator: predict_task={self.predict_task!r} '
                                'needs the source motions in inputs["motion"]')
-            joints = self.edit_temporal(source, texts, self.predict_task, lengths)
+            joints = self.edit_temporal(source.repeat(reps, 1, 1, 1), rep_texts, self.predict_task,
+                                        rep_lengths)
         else:
-            joints = self.sample(texts, lengths)
-        J = joints.shape[-2]
+            joints = self.sample(rep_texts, rep_lengths)
+        batch, J = len(data_samples), joints.shape[-2]
+        joints = joints.reshape(reps, batch, *joints.shape[1:])
         for i, (sample, n) in enumerate(zip(data_samples, lengths.tolist())):
             n4 = n - n % self.unit_length
-            pred = joints[i, :n4].detach().float().cpu()
-            sample.pred_joints = pred
-            sample.pred_motion = pred.reshape(n4, 3 * J)
+            pred = joints[:, i, :n4].detach().float().cpu()
+            sample.pred_joints = pred[0]
+            sample.pred_motion = pred[0].reshape(n4, 3 * J)
+            if reps > 1:
+                sample.pred_motion_replications = pred.reshape(reps, n4, 3 * J)
             if 'gt_joints' not in sample and source is not None:
                 sample.gt_joints = source[i, :n4].detach().float().cpu()
             sample.set_metainfo(dict(pred_motion_normalized=False, pred_length=n4,

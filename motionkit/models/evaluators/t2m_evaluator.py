@@ -9,6 +9,9 @@ computed in the embedding space of this evaluator. Its design:
   final hidden states;
 * motion encoder: a "movement" convolution encoder that downsamples the features (without the 4
   foot-contact channels) by ``unit_length`` = 4, then a bidirectional GRU and an MLP;
+  on absolute joint coordinates (``feature_dim = 3 J``, ``contact_dims = 0``: the in-house
+  evaluators MARDM / ACMDM / CoAMD retrain for their absolute-coordinate generators, normalised
+  with per-coordinate ``22 x 3`` statistics) the same network reads the flattened joints;
 * loss: contrastive hinge loss with margin 10 on Euclidean distances, negatives made by shifting
   the batch (``ContrastiveLoss`` of the original training script).
 
@@ -138,8 +141,10 @@ class T2MEvaluator(BaseModel):
     * ``tensor``: ``(text_embedding, motion_embedding)``.
 
     Args:
-        feature_dim: Motion feature width (263 HumanML3D, 251 KIT). The last 4 (foot contacts) are
-            dropped, as in the original evaluator.
+        feature_dim: Motion feature width (263 HumanML3D, 251 KIT; 66 for t2m22 absolute joint
+            coordinates, which may also be given as ``(B, T, 22, 3)``).
+        contact_dims: Trailing feature channels the motion encoder drops: 4 (the foot contacts of
+            HumanML3D / KIT features, as in the original evaluator), 0 for absolute coordinates.
         mean, std / mean_path, std_path: The evaluator's own feature statistics.
         unit_length: Temporal downsampling of the movement encoder (4).
         movement_hidden, movement_dim: Movement encoder widths (512, 512 in the paper).
@@ -166,6 +171,7 @@ class T2MEvaluator(BaseModel):
 
     def __init__(self,
                  feature_dim: int = 263,
+                 contact_dims: int = 4,
                  mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
                  mean_path: Optional[str] = None,
@@ -196,7 +202,11 @@ class T2MEvaluator(BaseModel):
             raise ValueError(f'unit_length must be 4 (two stride-2 convolutions), got {unit_length}')
         if loss not in ('hinge', 'infonce'):
             raise ValueError(f"loss must be 'hinge' or 'infonce', got {loss!r}")
+        if not 0 <= contact_dims < feature_dim:
+            raise ValueError(f'contact_dims must be in [0, feature_dim={feature_dim}), got '
+                             f'{contact_dims}')
         self.feature_dim = feature_dim
+        self.contact_dims = contact_dims
         self.unit_length = unit_length
         self.loss_type = loss
         self.mask_padding = mask_padding
@@ -259,7 +269,8 @@ class T2MEvaluator(BaseModel):
                              f'{word_embedding!r}')
         self.pos_emb = nn.Linear(len(POS_CATEGORIES), word_dim)
         self.text_encoder = BiGRUEncoder(word_dim, text_hidden, embed_dim)
-        self.movement_encoder = MovementConvEncoder(feature_dim - 4, movement_hidden, movement_dim)
+        self.movement_encoder = MovementConvEncoder(feature_dim - contact_dims, movement_hidden,
+                                                    movement_dim)
         self.motion_encoder = BiGRUEncoder(movement_dim, motion_hidden, embed_dim)
 
     @staticmethod
@@ -374,14 +385,18 @@ class T2MEvaluator(BaseModel):
 
     # ---------------------------------------------------------------- motion
     def encode_motion(self, motion: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Raw features (B, T, D) with valid lengths (B,) -> (B, embed_dim)."""
+        """Raw features (B, T, D) (or joints (B, T, J, 3) with ``D = 3 J``) with valid lengths
+        (B,) -> (B, embed_dim)."""
+        if motion.ndim == 4 and motion.shape[-1] == 3:
+            motion = motion.flatten(2)
         if motion.ndim != 3 or motion.shape[-1] != self.feature_dim:
             raise ValueError(f'T2MEvaluator: motion must be (B, T, {self.feature_dim}), got '
                              f'{tuple(motion.shape)}')
         if not torch.isfinite(motion).all():
             raise ValueError('T2MEvaluator: motion contains NaN or inf')
         x = (motion - self.mean) / self.std
-        x = x[..., :-4]
+        if self.contact_dims:
+            x = x[..., :-self.contact_dims]
         t = x.shape[1] - x.shape[1] % self.unit_length
         if t == 0:
             raise ValueError(f'T2MEvaluator: motions need at least {self.unit_length} frames')

@@ -17,5 +17,7 @@ model = dict(
     guidance_norm='all')
 test_evaluator = [
     dict(type='DumpPredictions',
-         out_file_path='work_dirs/coamd-guided_tiny_1xb32-2k_synthmotion/predictions.pkl'),
+         out_file_path='work_dirs/coamd-guided_tiny_1xb32-2k_synthmotion/predictions.pkl',
+         exclude_keys=('pred_motion_replications', )),
+    {{_base_.t2m_generation_metric}},
 ]

@@ -188,3 +188,80 @@ def test_root_and_joint_control_fixes_the_global_position(shared_data):
             assert out['error_facing'] == pytest.approx(0.0, abs=1e-4)
         else:  # root xz and the wrist: exact, in mm
             assert out['error'] < 1e-3 and out['error_max'] < 1e-3
+
+
+ABS_EVAL = dict(type='T2MEvaluator', feature_dim=66, contact_dims=0, movement_hidden=16,
+                movement_dim=16, motion_hidden=16, text_hidden=16, embed_dim=8, word_dim=8,
+                num_word_buckets=64)
+
+
+def test_absolute_coordinate_evaluator_reads_joints_and_keeps_every_channel():
+    torch.manual_seed(0)
+    ev = MODELS.build(ABS_EVAL).eval()
+    assert ev.movement_encoder.conv1[0].in_channels == 66  # no foot-contact channels dropped
+    joints = torch.randn(2, 12, 22, 3)
+    lengths = torch.tensor([12, 8])
+    with torch.no_grad():
+        a = ev.encode_motion(joints, lengths)
+        b = ev.encode_motion(joints.flatten(2), lengths)
+        # the last coordinate counts: changing it changes the embedding
+        moved = joints.clone()
+        moved[:, :, -1, -1] += 1.0
+        c = ev.encode_motion(moved, lengths)
+    assert torch.equal(a, b)
+    assert not torch.allclose(a, c)
+    with pytest.raises(ValueError, match='contact_dims must be in'):
+        MODELS.build(dict(ABS_EVAL, contact_dims=66))
+    with pytest.raises(ValueError, match=r'motion must be \(B, T, 66\)'):
+        ev.encode_motion(torch.randn(2, 12, 21, 3), lengths)
+
+
+def test_generation_metric_scores_replications_and_their_multimodality(tmp_path):
+    """Samples with R independent generations (joints, raw metres): replication r scores the r-th
+    generation of every sample, the R generations are MultiModality's repeats, and the CLIP-score
+    (MARDM preset) is the mean cosine of caption and generated-motion embeddings."""
+    torch.manual_seed(0)
+    ev = MODELS.build(ABS_EVAL)
+    ev.set_feature_stats(np.zeros(66, np.float32), np.ones(66, np.float32))
+    ckpt = tmp_path / 'abs.pth'
+    torch.save(dict(state_dict=ev.state_dict(), meta=dict()), ckpt)
+    ev.eval()
+    n, T, R = 36, 12, 3
+    g = torch.Generator().manual_seed(2)
+    real = torch.randn(n, T, 22, 3, generator=g)
+    gens = torch.randn(n, R, T, 66, generator=g)
+    samples = []
+    for i in range(n):
+        tokens = ['sos/OTHER', WORDS[i % len(WORDS)], WORDS[(i + 1) % len(WORDS)], 'eos/OTHER']
+        s = BaseDataElement(metainfo=dict(length=T, sent_len=len(tokens), sample_id=str(i)))
+        s.gt_tokens = tokens
+        s.pred_motion = gens[i, 0]
+        s.pred_motion_replications = gens[i]
+        samples.append(s)
+    batch = dict(inputs=dict(motion=real, lengths=torch.full((n, ), T)))
+    opts = dict(preset='mardm', replications=R, diversity_times=10, mm_num_texts=n,
+                mm_num_repeats=R, mm_num_times=2)
+    metric = T2MGenerationMetric(evaluator=ABS_EVAL, evaluator_checkpoint=str(ckpt), **opts)
+    metric.dataset_meta = {}
+    metric.process(batch, samples)
+    got = metric.compute_metrics(metric.results)
+
+    ref = T2MMetric(**opts)
+    lengths = torch.full((1, ), T)
+    with torch.no_grad():
+        for i, s in enumerate(samples):
+            p = torch.stack([ev.encode_motion(gens[i, r][None], lengths)[0] for r in range(R)])
+            ref.process(None, [dict(text_embedding=ev.encode_text([s.gt_tokens])[0],
+                                    gt_motion_embedding=ev.encode_motion(real[i:i + 1], lengths)[0],
+                                    pred_motion_embedding=p, mm_motion_embeddings=p)])
+    want = ref.compute_metrics(ref.results)
+    assert set(got) == set(want) and {'clip_score', 'gt/clip_score', 'multimodality'} <= set(got)
+    for key in want:
+        assert got[key] == pytest.approx(want[key], rel=1e-4, abs=1e-5), key
+    # the CLIP-score of replication 0, by hand over the evaluated samples is bounded by [-1, 1]
+    assert -1.0 <= got['clip_score'] <= 1.0 and got['multimodality'] > 0
+    bad = samples[0]
+    bad.pred_motion_replications = gens[0][:, :4]
+    metric2 = T2MGenerationMetric(evaluator=ABS_EVAL, evaluator_checkpoint=str(ckpt), **opts)
+    with pytest.raises(ValueError, match=r'pred_motion_replications of sample 0 must be \(R, >= 12, 66\)'):
+        metric2.process(batch, [bad])

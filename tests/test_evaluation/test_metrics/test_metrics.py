@@ -306,3 +306,51 @@ def test_one_preset_mechanism_for_every_metric():
             cls(preset='no-such-preset')
     assert RecognitionMetric(preset='default', topk=(1, 2)).cfg['topk'] == (1, 2)
     assert T2MMetric(preset='guo2022', replications=3).cfg['replications'] == 3
+
+
+def test_clip_score_hand_computed():
+    from motionkit.evaluation.functional import clip_score
+    t = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
+    m = np.array([[1.0, 1.0], [0.0, -1.0], [4.0, 3.0]])
+    # cosines: 1/sqrt(2), -1, 24/25
+    assert clip_score(t, m) == pytest.approx((2 ** -0.5 - 1.0 + 0.96) / 3)
+    with pytest.raises(ValueError, match='zero norm'):
+        clip_score(t, np.zeros_like(m))
+    with pytest.raises(ValueError, match='differ in shape'):
+        clip_score(t, m[:2])
+
+
+def test_t2m_metric_mardm_preset_reports_clip_score():
+    from motionkit.evaluation.metrics import T2MMetric
+    rng = np.random.default_rng(0)
+    text = rng.normal(size=(32, 4))
+    pred = text + 0.1 * rng.normal(size=(32, 4))
+    metric = T2MMetric(preset='mardm', replications=2, diversity_times=10, mm_num_texts=0)
+    metric.dataset_meta = {}
+    for t, p in zip(text, pred):
+        metric.process(None, [dict(text_embedding=t, gt_motion_embedding=t, pred_motion_embedding=p)])
+    out = metric.compute_metrics(metric.results)
+    cos = (text * pred).sum(1) / np.linalg.norm(text, axis=1) / np.linalg.norm(pred, axis=1)
+    assert out['clip_score'] == pytest.approx(cos.mean())  # one batch of 32: every sample
+    assert out['gt/clip_score'] == pytest.approx(1.0)
+    plain = T2MMetric(preset='guo2022', replications=2, diversity_times=10, mm_num_texts=0)
+    plain.dataset_meta = {}
+    plain.process(None, [dict(text_embedding=t, gt_motion_embedding=t, pred_motion_embedding=p)
+                         for t, p in zip(text, pred)])
+    assert 'clip_score' not in plain.compute_metrics(plain.results)
+
+
+def test_dump_predictions_leaves_out_excluded_fields(tmp_path):
+    from mmengine.structures import BaseDataElement
+    out = tmp_path / 'pred.pkl'
+    metric = METRICS.build(dict(type='DumpPredictions', out_file_path=str(out),
+                                exclude_keys=('pred_motion_replications', )))
+    s = BaseDataElement(metainfo=dict(sample_id='a'))
+    s.pred_motion = torch.ones(4, 66)
+    s.pred_motion_replications = torch.ones(3, 4, 66)
+    metric.process(None, [s])
+    metric.compute_metrics(metric.results)
+    from motionkit.utils import safe_pickle_load
+    rows = safe_pickle_load(out)
+    assert 'pred_motion' in rows[0] and 'pred_motion_replications' not in rows[0]
+    assert rows[0]['sample_id'] == 'a'

@@ -457,3 +457,30 @@ def test_bad_inputs_raise_clear_errors():
         _gen(predict_task='middle')
     with pytest.raises(KeyError, match='no gt_text'):
         gen(dict(motion=_joints(1, 8)), [MotionDataSample()], mode='loss')
+
+
+def test_predict_replications_are_independent_generations(one_thread):
+    gen = _gen(num_replications=3)
+    x = _joints(2, 20)
+    torch.manual_seed(0)
+    samples = gen(dict(motion=x, lengths=torch.tensor([20, 14])), _samples(TEXTS, [20, 14]),
+                  mode='predict')
+    reps = samples[1].pred_motion_replications
+    assert reps.shape == (3, 12, 66) and samples[0].pred_motion_replications.shape == (3, 20, 66)
+    # the first replication is pred_motion; the others are different draws for the same caption
+    assert torch.equal(reps[0], samples[1].pred_motion)
+    assert not torch.allclose(reps[0], reps[1]) and not torch.allclose(reps[1], reps[2])
+    assert torch.isfinite(reps).all()
+    # one generation per sample without replications: no extra field
+    gen.num_replications = 1
+    single = gen(dict(motion=x, lengths=torch.tensor([20, 14])), _samples(TEXTS, [20, 14]),
+                 mode='predict')
+    assert 'pred_motion_replications' not in single[0]
+    with pytest.raises(ValueError, match='num_replications must be >= 1'):
+        _gen(num_replications=0)
+    # editing with replications keeps the kept frames exactly in every replication
+    gen.num_replications, gen.predict_task = 2, 'prefix'
+    edited = gen(dict(motion=x, lengths=torch.tensor([20, 14])), _samples(TEXTS, [20, 14]),
+                 mode='predict')
+    kept = edited[0].pred_motion_replications[:, :8].reshape(2, 8, J, 3)
+    assert torch.equal(kept, x[0, :8].expand(2, -1, -1, -1))
