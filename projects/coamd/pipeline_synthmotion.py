@@ -9,10 +9,14 @@
 # 2. ae           the multimodal autoencoder (eq. 2) on absolute joints
 #    mar          the multimodal action recognizer (eq. 1, joint + bone + motion streams)
 #    mar_joint    the same recognizer on the joint stream only (table 7's J row)
+#    evaluator    the in-house T2M evaluator on absolute joint coordinates (tables 1 / 8's metrics)
 # 3. generator    the masked autoregressive flow-matching generator over the autoencoder's latents
 # 4. test_mar, test_mar_joint   recognition (multi-label mAP) and retrieval (R@k) on the test split
-#    sample_*     test-split generations: unguided (w/o MAR), guided every step (eq. 6-8), guided by
-#                 the joints-only MAR, guided once at the end (table 8's w/o autoregression)
+#    test_evaluator  the T2M evaluator's own R-precision and retrieval on the same split
+#    sample_*     test-split generations, `replications` independent ones per prompt, scored by the
+#                 evaluator (R-precision, FID, MM-Dist, Diversity, CLIP-score, MultiModality):
+#                 unguided (w/o MAR), guided every step (eq. 6-8), guided by the joints-only MAR,
+#                 guided once at the end (table 8's w/o autoregression)
 #    probe        linear probe on the real Bandai Namco clips: MAR embeddings vs raw joints
 # 5. table        projects/coamd/results_table.py over the stage outputs -> <work_dir>/results.md
 #
@@ -22,8 +26,10 @@ work_dir = 'work_dirs/coamd_tiny'
 slots = 2
 threads = 1
 # training iterations of the tiny configs (a smoke run: --cfg-options vars.ae_iters=20 vars.mar_iters=20
-# vars.generator_iters=20)
-vars = dict(seed=0, shared='../shared/data', ae_iters=2000, mar_iters=1000, generator_iters=2000)
+# vars.generator_iters=20 vars.evaluator_iters=20 vars.replications=2), and the independent
+# generations of the test split per sampling variant (the protocol's 20 cost 4x the budget here)
+vars = dict(seed=0, shared='../shared/data', ae_iters=2000, mar_iters=600, generator_iters=2000,
+            evaluator_iters=1000, replications=5)
 
 _c = 'projects/coamd/configs/'
 _seed = {'randomness.seed': '{seed}'}
@@ -36,11 +42,14 @@ _gen = _c + 'coamd_tiny_1xb32-2k_synthmotion.py'
 
 
 def _sample(config, recognizer=None):
-    opts = {'model.tokenizer_checkpoint': '{ae.checkpoint}'}
+    opts = {'model.tokenizer_checkpoint': '{ae.checkpoint}', 'model.num_replications': '{replications}',
+            'randomness.seed': '{seed}'}
     if recognizer is not None:
         opts['model.recognizer_checkpoint'] = '{%s.checkpoint}' % recognizer
-    # the DumpPredictions evaluator is the config's first (and only) test evaluator
+    # test evaluators: 0 DumpPredictions, 1 T2MGenerationMetric
     opts['test_evaluator.0.out_file_path'] = '{dir}/predictions.pkl'
+    opts['test_evaluator.1.evaluator_checkpoint'] = '{evaluator.checkpoint}'
+    opts['test_evaluator.1.replications'] = '{replications}'
     return dict(test=_c + config, checkpoint='{generator.checkpoint}', cfg_options=opts)
 
 
@@ -54,10 +63,13 @@ stages = dict(
     ae=dict(train=_c + 'coamd-ae_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('ae')),
     mar=dict(train=_c + 'mar_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
     mar_joint=dict(train=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
+    evaluator=dict(train=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('evaluator')),
     generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
                                             **_iters('generator')}),
     test_mar=dict(test=_c + 'mar_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar.checkpoint}'),
     test_mar_joint=dict(test=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar_joint.checkpoint}'),
+    test_evaluator=dict(test=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py',
+                        checkpoint='{evaluator.checkpoint}'),
     sample_unguided=_sample('coamd_tiny_1xb32-2k_synthmotion.py'),
     sample_guided=_sample('coamd-guided_tiny_1xb32-2k_synthmotion.py', 'mar'),
     sample_guided_joints=_sample('coamd-guided-joints_tiny_1xb32-2k_synthmotion.py', 'mar_joint'),
@@ -70,7 +82,7 @@ stages = dict(
     table=dict(cmd=['{python}', 'projects/coamd/results_table.py', '{work_dir}', '--out',
                     '{work_dir}/results.md'],
                outputs=['{work_dir}/results.md'],
-               deps=['labels', 'test_mar', 'test_mar_joint', 'sample_unguided', 'sample_guided',
+               deps=['labels', 'test_mar', 'test_mar_joint', 'test_evaluator', 'sample_unguided', 'sample_guided',
                      'sample_guided_joints', 'sample_guided_once', 'probe']),
 )
 results = 'table'
