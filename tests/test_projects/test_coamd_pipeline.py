@@ -39,6 +39,11 @@ def test_pipeline_resolves_and_passes_checkpoints_on_the_command_line(tmp_path):
     for name in ('sample_unguided', 'sample_guided', 'sample_guided_joints', 'sample_guided_once'):
         cfg = Config.fromfile(str(REPO_ROOT / pipe.stages[name].target))
         assert cfg.test_evaluator[0]['type'] == 'DumpPredictions'
+        assert cfg.test_evaluator[1]['type'] == 'T2MGenerationMetric'
+        assert cfg.test_evaluator[1]['preset'] == 'mardm'
+        cmd = ' '.join(pipe.command(name))
+        assert f'test_evaluator.1.evaluator_checkpoint={tmp_path}/evaluator/evaluator.pth' in cmd
+        assert 'model.num_replications=5 ' in cmd and 'test_evaluator.1.replications=5' in cmd
 
 
 def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path):
@@ -59,13 +64,30 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
     with open(tmp_path / 'sample_unguided' / 'predictions.pkl', 'wb') as f:
         pickle.dump([dict(pred_joints=still, gt_joints=moving, gt_text='a person walks'),
                      dict(pred_joints=moving, gt_joints=moving, gt_text='a person waves')], f)
+    (tmp_path / 'sample_unguided' / 'metrics.json').write_text(json.dumps({
+        't2m/r_precision_top1': 0.25, 't2m/r_precision_top3': 0.5, 't2m/fid': 3.0, 't2m/mm_dist': 4.0,
+        't2m/diversity': 5.0, 't2m/clip_score': 0.125, 't2m/multimodality': 1.5,
+        't2m/gt/r_precision_top1': 0.5, 't2m/gt/r_precision_top3': 0.75, 't2m/gt/mm_dist': 3.5,
+        't2m/gt/diversity': 6.0, 't2m/gt/clip_score': 0.25}))
     text = table.report(tmp_path, with_scores=False)
-    assert '| MAR, joint + bone + motion | 50.0 | 62.5 | 75.0 | 50.0 | 25.0 | 25.0 | 75.0 | 12.5 | 50.0 |' in text
+    assert ('| MAR, joint + bone + motion | 50.0 | 62.5 | 75.0 | 50.0 | 25.0 | 25.0 | 75.0 | 12.5 | 50.0 '
+            '| - | - |') in text
     assert 'missing (test_mar_joint/metrics.json)' in text
-    assert '| CoAMD w/o MAR (unguided) | 2 | 1.00 | 2.00 | - |' in text
-    assert 'missing (sample_guided/predictions.pkl)' in text
+    assert 'missing (test_evaluator/metrics.json)' in text
+    assert '| CoAMD w/o MAR (unguided) | 0.250 | 0.500 | 3.00 | 4.00 | 5.00 | 0.125 | 1.50 | - | - | 1.00 |' in text
+    # the real motions' row: the evaluator's gt numbers and the ground truth's joint speed
+    assert '| real motions (test split) | 0.500 | 0.750 | - | 3.50 | 6.00 | 0.250 | - | - | - | 2.00 |' in text
+    assert 'Generation, test prompts (2)' in text
+    assert 'missing (sample_guided/metrics.json)' in text
     assert 'missing (labels/manifest.json)' in text and 'missing (probe/probe.json)' in text
     assert table.mean_joint_speed([moving]) == pytest.approx(2.0)
+    # two seeds: mean +- sd (ddof 1) of every cell
+    other = tmp_path.parent / (tmp_path.name + '_seed1')
+    (other / 'test_mar').mkdir(parents=True)
+    (other / 'test_mar' / 'metrics.json').write_text(json.dumps({'recognition/mAP': 0.7}))
+    both = table.report([tmp_path, other], with_scores=False)
+    assert 'Mean ± standard deviation over 2 runs' in both
+    assert '| MAR, joint + bone + motion | 60.0 ± 14.1 | 62.5 ± 0.0 (n=1) |' in both
 
 
 def test_mar_bucket_weights_are_synthmotion_design_weights():

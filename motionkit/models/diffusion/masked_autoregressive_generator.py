@@ -119,6 +119,8 @@ class MaskedAutoregressiveGenerator(BaseModel):
       absent) and metainfo ``pred_length`` = n; with ``num_replications`` R > 1 also
       ``pred_motion_replications`` ``(R, n, 3 J)``: R independent generations for the same caption
       (the first is ``pred_motion``), for the T2M protocol's replications and MultiModality;
+      with guidance, ``guidance_score`` / ``guidance_grad_norm`` ``(S,)``: the recognizer's score
+      before each of the S guided steps of the first generation, and its gradient's norm;
     * ``'tensor'``: the transformer context ``(B, L', latent_dim)`` of the unmasked tokens.
 
     Args:
@@ -656,6 +658,12 @@ class MaskedAutoregressiveGenerator(BaseModel):
             joints = self.sample(rep_texts, rep_lengths)
         batch, J = len(data_samples), joints.shape[-2]
         joints = joints.reshape(reps, batch, *joints.shape[1:])
+        # the guidance of each sample's first generation: the recognizer's score before each
+        # guided step and the gradient norm (how guidance went, for the tables)
+        trace = self.guidance_trace
+        if trace:
+            trace_score = torch.stack([t['score'][:batch] for t in trace], dim=1).float()
+            trace_norm = torch.stack([t['grad_norm'][:batch] for t in trace], dim=1).float()
         for i, (sample, n) in enumerate(zip(data_samples, lengths.tolist())):
             n4 = n - n % self.unit_length
             pred = joints[:, i, :n4].detach().float().cpu()
@@ -663,6 +671,9 @@ class MaskedAutoregressiveGenerator(BaseModel):
             sample.pred_motion = pred[0].reshape(n4, 3 * J)
             if reps > 1:
                 sample.pred_motion_replications = pred.reshape(reps, n4, 3 * J)
+            if trace:
+                sample.guidance_score = trace_score[i]
+                sample.guidance_grad_norm = trace_norm[i]
             if 'gt_joints' not in sample and source is not None:
                 sample.gt_joints = source[i, :n4].detach().float().cpu()
             sample.set_metainfo(dict(pred_motion_normalized=False, pred_length=n4,

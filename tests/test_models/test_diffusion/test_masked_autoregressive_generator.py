@@ -484,3 +484,20 @@ def test_predict_replications_are_independent_generations(one_thread):
                  mode='predict')
     kept = edited[0].pred_motion_replications[:, :8].reshape(2, 8, J, 3)
     assert torch.equal(kept, x[0, :8].expand(2, -1, -1, -1))
+
+
+def test_predict_reports_the_guidance_trace_of_each_sample(one_thread):
+    gen = _guided(num_ar_steps=3, num_replications=2)
+    x = _joints(2, 20)
+    samples = gen(dict(motion=x, lengths=torch.tensor([20, 16])), _samples(TEXTS, [20, 16]),
+                  mode='predict')
+    trace = gen.guidance_trace
+    assert len(trace) == 3 and trace[0]['score'].shape == (4, )  # 2 samples x 2 replications
+    for i, s in enumerate(samples):
+        assert s.guidance_score.shape == (3, ) and s.guidance_grad_norm.shape == (3, )
+        # row i of the R x B batch is sample i's first generation
+        assert torch.equal(s.guidance_score, torch.stack([t['score'][i] for t in trace]))
+        assert (s.guidance_grad_norm > 0).all()
+    plain = _gen()(dict(motion=x, lengths=torch.tensor([20, 16])), _samples(TEXTS, [20, 16]),
+                   mode='predict')
+    assert 'guidance_score' not in plain[0]
