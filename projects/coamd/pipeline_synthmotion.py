@@ -18,7 +18,8 @@
 #                 unguided (w/o MAR), guided every step (eq. 6-8), guided by the joints-only MAR,
 #                 guided once at the end (table 8's w/o autoregression)
 #    probe        linear probe on the real Bandai Namco clips: MAR embeddings vs raw joints
-# 5. table        projects/coamd/results_table.py over the stage outputs -> <work_dir>/results.md
+# 5. render       GIFs of the same test prompts: real | unguided | guided | guided once (render/)
+#    table        projects/coamd/results_table.py over the stage outputs -> <work_dir>/results.md
 #
 # Stage outputs reach later stages on their command lines (--cfg-options), never through the
 # environment; every command `--dry-run` prints can be run by hand.
@@ -79,6 +80,9 @@ stages = dict(
                     '--bandai', '{shared}/bandai_namco_motion_samples', '--no-progress',
                     '--out', '{work_dir}/probe/probe.json'],
                outputs=['{work_dir}/probe/probe.json']),
+    render=dict(cmd=['{python}', 'projects/coamd/render_samples.py', '{work_dir}', '--num', '3', '--still',
+                     '--out', '{work_dir}/render'],
+                deps=['sample_unguided', 'sample_guided', 'sample_guided_once']),
     table=dict(cmd=['{python}', 'projects/coamd/results_table.py', '{work_dir}', '--out',
                     '{work_dir}/results.md'],
                outputs=['{work_dir}/results.md'],

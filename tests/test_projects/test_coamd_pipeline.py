@@ -98,3 +98,25 @@ def test_mar_bucket_weights_are_synthmotion_design_weights():
     design = ClassDistribution().to_list()
     assert [c['name'] for c in design] == list(cfg.synthmotion_classes)
     assert list(cfg.test_evaluator[0]['class_counts']) == [round(c['weight'] * 1e4) for c in design]
+
+
+def test_render_samples_writes_side_by_side_gifs(tmp_path):
+    import importlib.util
+    from PIL import Image
+    spec = importlib.util.spec_from_file_location('coamd_render', REPO_ROOT / 'projects/coamd/render_samples.py')
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    rng = np.random.default_rng(0)
+    for stage in ('sample_unguided', 'sample_guided'):
+        (tmp_path / stage).mkdir()
+        with open(tmp_path / stage / 'predictions.pkl', 'wb') as f:
+            pickle.dump([dict(sample_id=f'm{i}', gt_text='a person walks', pred_joints=rng.normal(size=(6, 22, 3)),
+                              gt_joints=rng.normal(size=(8, 22, 3))) for i in range(2)], f)
+    paths = render.render(tmp_path, tmp_path / 'out', num=1, still=True, width=64)
+    assert [p.name for p in paths] == ['m0.gif', 'm0.png']
+    gif = Image.open(paths[0])
+    assert gif.size == (3 * 64, 64) and gif.n_frames == 8  # real | w/o MAR | guided; longest motion
+    with pytest.raises(KeyError, match="no sample 'zz'"):
+        render.render(tmp_path, tmp_path / 'out', ids=['zz'])
+    with pytest.raises(FileNotFoundError, match='run the pipeline first'):
+        render.render(tmp_path / 'nowhere', tmp_path / 'out')
