@@ -10,6 +10,7 @@
 #    mar          the multimodal action recognizer (eq. 1, joint + bone + motion streams)
 #    mar_joint    the same recognizer on the joint stream only (table 7's J row)
 #    evaluator    the in-house T2M evaluator on absolute joint coordinates (tables 1 / 8's metrics)
+#    clip_evaluator  the same towers trained contrastively: the CLIP-score's model
 # 3. generator    the masked autoregressive flow-matching generator over the autoencoder's latents
 # 4. test_mar, test_mar_joint   recognition (multi-label mAP) and retrieval (R@k) on the test split
 #    test_evaluator  the T2M evaluator's own R-precision and retrieval on the same split
@@ -51,6 +52,7 @@ def _sample(config, recognizer=None):
     opts['test_evaluator.0.out_file_path'] = '{dir}/predictions.pkl'
     opts['test_evaluator.1.evaluator_checkpoint'] = '{evaluator.checkpoint}'
     opts['test_evaluator.1.replications'] = '{replications}'
+    opts['test_evaluator.1.clip_evaluator_checkpoint'] = '{clip_evaluator.checkpoint}'
     return dict(test=_c + config, checkpoint='{generator.checkpoint}', cfg_options=opts)
 
 
@@ -65,12 +67,16 @@ stages = dict(
     mar=dict(train=_c + 'mar_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
     mar_joint=dict(train=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
     evaluator=dict(train=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('evaluator')),
+    clip_evaluator=dict(train=_c + 't2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion.py',
+                        cfg_options=_iters('evaluator')),
     generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
                                             **_iters('generator')}),
     test_mar=dict(test=_c + 'mar_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar.checkpoint}'),
     test_mar_joint=dict(test=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar_joint.checkpoint}'),
     test_evaluator=dict(test=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py',
                         checkpoint='{evaluator.checkpoint}'),
+    test_clip_evaluator=dict(test=_c + 't2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion.py',
+                             checkpoint='{clip_evaluator.checkpoint}'),
     sample_unguided=_sample('coamd_tiny_1xb32-2k_synthmotion.py'),
     sample_guided=_sample('coamd-guided_tiny_1xb32-2k_synthmotion.py', 'mar'),
     sample_guided_joints=_sample('coamd-guided-joints_tiny_1xb32-2k_synthmotion.py', 'mar_joint'),
@@ -82,11 +88,13 @@ stages = dict(
                outputs=['{work_dir}/probe/probe.json']),
     render=dict(cmd=['{python}', 'projects/coamd/render_samples.py', '{work_dir}', '--num', '3', '--still',
                      '--out', '{work_dir}/render'],
+                outputs=['{work_dir}/render/index.json'],
                 deps=['sample_unguided', 'sample_guided', 'sample_guided_once']),
     table=dict(cmd=['{python}', 'projects/coamd/results_table.py', '{work_dir}', '--out',
                     '{work_dir}/results.md'],
                outputs=['{work_dir}/results.md'],
-               deps=['labels', 'test_mar', 'test_mar_joint', 'test_evaluator', 'sample_unguided', 'sample_guided',
+               deps=['labels', 'test_mar', 'test_mar_joint', 'test_evaluator', 'test_clip_evaluator',
+                     'sample_unguided', 'sample_guided',
                      'sample_guided_joints', 'sample_guided_once', 'probe']),
 )
 results = 'table'

@@ -6,7 +6,8 @@ work dir (projects/coamd/pipeline_synthmotion.py):
 For each of ``--num`` test prompts (the first ones, in test-split order) it writes
 ``<out>/<sample_id>.gif``: the real motion | CoAMD w/o MAR | MAR guidance every step | guidance once
 at the end (the variants whose ``predictions.pkl`` exist), one shared camera, the caption in the
-first panel's title; with ``--still`` also a PNG grid of 8 frames of each. Files appear atomically.
+first panel's title; with ``--still`` also a PNG grid of 8 frames of each; last, ``index.json``
+lists them (its presence means the rendering finished). Files appear atomically.
 """
 from __future__ import annotations
 
@@ -70,6 +71,11 @@ def render(work: Path, out: Path, num: int = 3, still: bool = False, width: int 
         written.append(save_video(frames, out / f'{safe}.gif', fps=20.0))
         if still:
             written.append(save_image(frame_grid(frames, num=8, cols=1), out / f'{safe}.png'))
+    import json
+    from motionkit.utils.io import atomic_write_text
+    atomic_write_text(out / 'index.json', json.dumps(dict(
+        ids=ids, panels=['real'] + [label for stage, label in VARIANTS if stage in variants],
+        files=[p.name for p in written]), indent=1) + '\n')
     return written
 
 

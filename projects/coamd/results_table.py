@@ -41,7 +41,8 @@ SAMPLES = (('sample_unguided', 'CoAMD w/o MAR (unguided)'),
            ('sample_guided_joints', 'CoAMD, joints-only MAR guidance'),
            ('sample_guided_once', 'CoAMD, guidance once at the end (w/o autoregression)'))
 RECOGNIZERS = (('test_mar', 'MAR, joint + bone + motion'), ('test_mar_joint', 'MAR, joints only'),
-               ('test_evaluator', 'T2M evaluator (absolute coordinates)'))
+               ('test_evaluator', 'T2M evaluator (absolute coordinates)'),
+               ('test_clip_evaluator', 'contrastive evaluator (CLIP-score model)'))
 REAL = 'real motions (test split)'
 FPS = 20.0
 

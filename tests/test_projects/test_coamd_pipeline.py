@@ -44,6 +44,7 @@ def test_pipeline_resolves_and_passes_checkpoints_on_the_command_line(tmp_path):
         cmd = ' '.join(pipe.command(name))
         assert f'test_evaluator.1.evaluator_checkpoint={tmp_path}/evaluator/evaluator.pth' in cmd
         assert 'model.num_replications=5 ' in cmd and 'test_evaluator.1.replications=5' in cmd
+        assert f'test_evaluator.1.clip_evaluator_checkpoint={tmp_path}/clip_evaluator/clip_evaluator.pth' in cmd
 
 
 def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path):
@@ -74,6 +75,7 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
             '| - | - |') in text
     assert 'missing (test_mar_joint/metrics.json)' in text
     assert 'missing (test_evaluator/metrics.json)' in text
+    assert 'missing (test_clip_evaluator/metrics.json)' in text
     assert '| CoAMD w/o MAR (unguided) | 0.250 | 0.500 | 3.00 | 4.00 | 5.00 | 0.125 | 1.50 | - | - | 1.00 |' in text
     # the real motions' row: the evaluator's gt numbers and the ground truth's joint speed
     assert '| real motions (test split) | 0.500 | 0.750 | - | 3.50 | 6.00 | 0.250 | - | - | - | 2.00 |' in text
@@ -114,6 +116,8 @@ def test_render_samples_writes_side_by_side_gifs(tmp_path):
                               gt_joints=rng.normal(size=(8, 22, 3))) for i in range(2)], f)
     paths = render.render(tmp_path, tmp_path / 'out', num=1, still=True, width=64)
     assert [p.name for p in paths] == ['m0.gif', 'm0.png']
+    index = json.loads((tmp_path / 'out' / 'index.json').read_text())
+    assert index['files'] == ['m0.gif', 'm0.png'] and index['panels'] == ['real', 'w/o MAR', 'MAR guidance']
     gif = Image.open(paths[0])
     assert gif.size == (3 * 64, 64) and gif.n_frames == 8  # real | w/o MAR | guided; longest motion
     with pytest.raises(KeyError, match="no sample 'zz'"):

@@ -103,6 +103,9 @@ class T2MGenerationMetric(T2MMetric):
         motion_key: field of the generated motion ``(T, D)`` (joints ``(T, J, 3)`` are flattened,
             as the real motion is).
         replications_key: field of the independent generations ``(R, T, D)``, when present.
+        clip_evaluator, clip_evaluator_checkpoint: a second, contrastively trained evaluator (e.g.
+            ``T2MEvaluator(loss='infonce')``) whose cosine of text and motion embeddings is the
+            CLIP-score (the references' MotionCLIP); without one the main evaluator's is used.
         **kwargs: :class:`T2MMetric` arguments (``preset``, ``replications``, ...).
     """
 
@@ -110,7 +113,9 @@ class T2MGenerationMetric(T2MMetric):
 
     def __init__(self, evaluator: Union[dict, str, Any], evaluator_checkpoint: Optional[str] = None,
                  motion_key: str = 'pred_motion',
-                 replications_key: str = 'pred_motion_replications', **kwargs) -> None:
+                 replications_key: str = 'pred_motion_replications',
+                 clip_evaluator: Union[dict, str, Any, None] = None,
+                 clip_evaluator_checkpoint: Optional[str] = None, **kwargs) -> None:
         super().__init__(**kwargs)
         if evaluator is None:
             raise ValueError('T2MGenerationMetric needs an evaluator, e.g. the path of a trained '
@@ -120,6 +125,9 @@ class T2MGenerationMetric(T2MMetric):
         self.evaluator_checkpoint = evaluator_checkpoint
         self.motion_key = motion_key
         self.replications_key = replications_key
+        self._clip_cfg = clip_evaluator
+        self._clip = None
+        self.clip_evaluator_checkpoint = clip_evaluator_checkpoint
 
     @property
     def evaluator(self):
@@ -131,6 +139,28 @@ class T2MGenerationMetric(T2MMetric):
                                  '(train it with DatasetStatsHook or give mean_path/std_path)')
             self._evaluator = ev
         return self._evaluator
+
+    @property
+    def clip_evaluator(self):
+        if self._clip is None and self._clip_cfg is not None:
+            ev = build_owned_model(self._clip_cfg, self.clip_evaluator_checkpoint,
+                                   'T2MGenerationMetric (clip_evaluator)', 'encode_motion')
+            if hasattr(ev, 'feature_stats_set') and not ev.feature_stats_set:
+                raise ValueError('T2MGenerationMetric: the clip_evaluator has no feature statistics')
+            self._clip = ev
+        return self._clip
+
+    @staticmethod
+    def _embed(ev, preds, reals, tokens, sent_lens) -> tuple:
+        device = ev.mean.device
+        pad = torch.nn.utils.rnn.pad_sequence
+        pred_emb = ev.encode_motion(pad(preds, batch_first=True).to(device),
+                                    torch.tensor([len(p) for p in preds])).cpu()
+        real_emb = ev.encode_motion(pad(reals, batch_first=True).to(device),
+                                    torch.tensor([len(r) for r in reals])).cpu()
+        text_emb = ev.encode_text(tokens, None if any(s is None for s in sent_lens)
+                                  else sent_lens).cpu()
+        return text_emb, real_emb, pred_emb
 
     @torch.no_grad()
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
@@ -162,19 +192,18 @@ class T2MGenerationMetric(T2MMetric):
             sent_lens.append(_meta(sample).get('sent_len'))
         if not reals:
             return
-        device = ev.mean.device
-        pad = torch.nn.utils.rnn.pad_sequence
-        pred_emb = ev.encode_motion(pad(preds, batch_first=True).to(device),
-                                    torch.tensor([len(p) for p in preds])).cpu()
-        real_emb = ev.encode_motion(pad(reals, batch_first=True).to(device),
-                                    torch.tensor([len(r) for r in reals])).cpu()
-        text_emb = ev.encode_text(tokens, None if any(s is None for s in sent_lens)
-                                  else sent_lens).cpu()
+        text_emb, real_emb, pred_emb = self._embed(ev, preds, reals, tokens, sent_lens)
+        clip = None
+        if self.clip_evaluator is not None:
+            clip = self._embed(self.clip_evaluator, preds, reals, tokens, sent_lens)
         start = 0
-        for t, g, r in zip(text_emb, real_emb, reps):
+        for i, (t, g, r) in enumerate(zip(text_emb, real_emb, reps)):
             entry = {self.text_key: t, self.gt_key: g, self.pred_key: pred_emb[start:start + r]}
             if r > 1:
                 entry[self.mm_key] = pred_emb[start:start + r]
+            if clip is not None:
+                entry.update(clip_text_embedding=clip[0][i], clip_gt_embedding=clip[1][i],
+                             clip_pred_embedding=clip[2][start:start + r])
             start += r
             super().process(None, [entry])
 

@@ -43,9 +43,10 @@ T2M_PRESETS: Dict[str, Dict[str, Any]] = {
                    clip_score=False),
     # MARDM evaluation_MARDM.py / utils/eval_utils.py: MoMask's protocol (3 mm batches x 30), plus
     # the CLIP-score MARDM / ACMDM / CoAMD report: the mean over the evaluated samples of the
-    # similarity of each caption's text embedding and its generated motion's embedding (their
-    # evaluator's CLIP-aligned embeddings, a dot product of unit vectors; here the cosine of the
-    # evaluator's embeddings), 'gt/clip_score' for the real motions.
+    # similarity of each caption's text embedding and its generated motion's embedding (a dot
+    # product of the unit-norm embeddings of their second, contrastive evaluator, MotionCLIP, in
+    # coamd/evaluation/evaluators.py): the cosine of the samples' clip_* embeddings where they
+    # carry them, else of the evaluator's own; 'gt/clip_score' for the real motions.
     'mardm': dict(replications=20, batch_size=32, num_samples=None, diversity_times=300,
                   small_set_diversity_times=100, mm_num_texts=96, mm_num_repeats=30,
                   mm_num_times=10, mm_replications=None, fid_reference='same_batches',
@@ -73,7 +74,9 @@ class T2MMetric(BaseMetric):
 
     Output keys (prefix ``t2m``): ``fid``, ``diversity``, ``r_precision_top{1,2,3}``,
     ``mm_dist``, ``multimodality`` (and ``clip_score`` where the preset reports it), each with
-    ``<key>_ci95`` (half-width of the 95% interval).
+    ``<key>_ci95`` (half-width of the 95% interval). The CLIP-score uses the optional per-sample
+    ``clip_text_embedding`` / ``clip_gt_embedding`` / ``clip_pred_embedding`` (``(D',)``, ``(D',)``,
+    ``(D',)`` or ``(R, D')``, from a contrastive evaluator) when every sample has them.
     """
 
     default_prefix = 't2m'
@@ -114,6 +117,16 @@ class T2MMetric(BaseMetric):
                 if mm.ndim != 2:
                     raise ValueError(f'T2MMetric: {self.mm_key} must be (K, D), got {mm.shape}')
                 entry['mm'] = mm.astype(np.float32)
+            clip = [get_field(sample, f'clip_{k}_embedding', 'T2MMetric', required=False)
+                    for k in ('text', 'gt', 'pred')]
+            if all(c is not None for c in clip):
+                ct, cg, cp = (to_numpy(c, f'clip_{k}_embedding').astype(np.float32)
+                              for c, k in zip(clip, ('text', 'gt', 'pred')))
+                cp = cp[None] if cp.ndim == 1 else cp
+                if ct.ndim != 1 or cg.shape != ct.shape or cp.ndim != 2 or cp.shape[1] != ct.shape[0]:
+                    raise ValueError(f'T2MMetric: clip embeddings must be text (D,), gt (D,), pred '
+                                     f'(D,) or (R, D); got {ct.shape}, {cg.shape}, {cp.shape}')
+                entry.update(clip_text=ct, clip_gt=cg, clip_pred=cp)
             self.results.append(entry)
 
     # ------------------------------------------------------------------ protocol
@@ -170,6 +183,13 @@ class T2MMetric(BaseMetric):
             rows.setdefault(key, []).append(float(value))
 
         mm_feats = self._mm_features(results)
+        if all('clip_text' in r for r in results):  # a contrastive evaluator's embeddings
+            c_text = np.stack([r['clip_text'] for r in results]).astype(np.float64)
+            c_gt = np.stack([r['clip_gt'] for r in results]).astype(np.float64)
+            c_pred = np.stack([r['clip_pred'][:1].repeat(reps_avail, 0) if len(r['clip_pred']) == 1
+                               else r['clip_pred'] for r in results]).astype(np.float64)
+        else:
+            c_text, c_gt, c_pred = text, gt, pred
         for rep in range(reps):
             p = pred[:, rep % reps_avail]
             idx = self._evaluated(n, rng)
@@ -184,7 +204,7 @@ class T2MMetric(BaseMetric):
             add('fid', fid(p[idx], ref))
             add('diversity', diversity(p[idx], self._diversity_times(len(idx)), rng))
             if cfg['clip_score']:
-                add('clip_score', clip_score(text[idx], p[idx]))
+                add('clip_score', clip_score(c_text[idx], c_pred[idx, rep % c_pred.shape[1]]))
             if self.eval_gt:
                 rp_gt = r_precision(text[idx], gt[idx], 3, bs)
                 for k in range(3):
@@ -192,7 +212,7 @@ class T2MMetric(BaseMetric):
                 add('gt/mm_dist', mm_dist(text[idx], gt[idx], bs))
                 add('gt/diversity', diversity(gt[idx], self._diversity_times(len(idx)), rng))
                 if cfg['clip_score']:
-                    add('gt/clip_score', clip_score(text[idx], gt[idx]))
+                    add('gt/clip_score', clip_score(c_text[idx], c_gt[idx]))
             mm_reps = cfg['mm_replications'] or reps
             if mm_feats is not None and rep < mm_reps:
                 add('multimodality', multimodality(mm_feats, cfg['mm_num_times'], rng))

@@ -66,8 +66,9 @@ val_cfg = None
 val_evaluator = None
 # The T2M metrics on absolute coordinates (tables 1 / 8) through the in-house evaluator trained on
 # the same SynthMotion build (t2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py; train it first),
-# with MARDM's protocol preset (R-precision, FID, MM-Dist, Diversity, CLIP-score, MultiModality
-# from the replications). num_replications independent generations of the test split: the
+# with MARDM's protocol preset (R-precision, FID, MM-Dist, Diversity, MultiModality from the
+# replications) and the CLIP-score of the contrastive evaluator
+# (t2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion.py; train it too). num_replications independent generations of the test split: the
 # protocol's 20; the one-command pipeline uses fewer to fit its budget (the README says how many).
 # SynthMotion's test split has 141 motions: 4 batches of 32 per replication, 100 diversity pairs.
 model.update(num_replications=20)
@@ -75,6 +76,9 @@ t2m_generation_metric = dict(
     type='T2MGenerationMetric',
     evaluator='{{ fileDirname }}/t2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py',
     evaluator_checkpoint='work_dirs/t2m-evaluator-abs_tiny_1xb32-2k_synthmotion/iter_2000.pth',
+    clip_evaluator='{{ fileDirname }}/t2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion.py',
+    clip_evaluator_checkpoint=(
+        'work_dirs/t2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion/iter_2000.pth'),
     preset='mardm')
 # Generated motions are also dumped: pred_joints (n, 22, 3) metres and pred_motion (n, 66)
 # absolute-coordinate features (raw: pred_motion_normalized=False), as the other generators dump.

@@ -265,3 +265,47 @@ def test_generation_metric_scores_replications_and_their_multimodality(tmp_path)
     metric2 = T2MGenerationMetric(evaluator=ABS_EVAL, evaluator_checkpoint=str(ckpt), **opts)
     with pytest.raises(ValueError, match=r'pred_motion_replications of sample 0 must be \(R, >= 12, 66\)'):
         metric2.process(batch, [bad])
+
+
+def test_clip_score_comes_from_the_contrastive_evaluator_when_given(tmp_path):
+    """The references' CLIP-score is a second, contrastive evaluator's cosine (MotionCLIP); with
+    clip_evaluator the CLIP-score is that model's, every other number stays the main evaluator's."""
+    torch.manual_seed(0)
+    ckpts = {}
+    models = {}
+    for name, cfg in (('main', ABS_EVAL), ('clip', dict(ABS_EVAL, loss='infonce', embed_dim=6))):
+        ev = MODELS.build(cfg)
+        ev.set_feature_stats(np.zeros(66, np.float32), np.ones(66, np.float32))
+        ckpts[name] = tmp_path / f'{name}.pth'
+        torch.save(dict(state_dict=ev.state_dict(), meta=dict()), ckpts[name])
+        models[name] = ev.eval()
+    n, T = 32, 8
+    g = torch.Generator().manual_seed(3)
+    real, gen = torch.randn(n, T, 22, 3, generator=g), torch.randn(n, T, 66, generator=g)
+    samples = []
+    for i in range(n):
+        s = BaseDataElement(metainfo=dict(length=T, sample_id=str(i)))
+        s.gt_tokens = ['sos/OTHER', WORDS[i % len(WORDS)], 'eos/OTHER']
+        s.pred_motion = gen[i]
+        samples.append(s)
+    batch = dict(inputs=dict(motion=real, lengths=torch.full((n, ), T)))
+    opts = dict(preset='mardm', replications=1, diversity_times=10, mm_num_texts=0)
+    with_clip = T2MGenerationMetric(evaluator=ABS_EVAL, evaluator_checkpoint=str(ckpts['main']),
+                                    clip_evaluator=dict(ABS_EVAL, loss='infonce', embed_dim=6),
+                                    clip_evaluator_checkpoint=str(ckpts['clip']), **opts)
+    plain = T2MGenerationMetric(evaluator=ABS_EVAL, evaluator_checkpoint=str(ckpts['main']), **opts)
+    out = {}
+    for name, metric in (('clip', with_clip), ('plain', plain)):
+        metric.dataset_meta = {}
+        metric.process(batch, samples)
+        out[name] = metric.compute_metrics(metric.results)
+    with torch.no_grad():
+        for name in ('clip', 'main'):
+            ev = models[name]
+            t = ev.encode_text([s.gt_tokens for s in samples])
+            m = ev.encode_motion(gen, torch.full((n, ), T))
+            want = torch.nn.functional.cosine_similarity(t, m, dim=-1).mean().item()
+            got = out['clip' if name == 'clip' else 'plain']['clip_score']
+            assert got == pytest.approx(want, rel=1e-4), name
+    assert out['clip']['fid'] == pytest.approx(out['plain']['fid'])
+    assert out['clip']['clip_score'] != pytest.approx(out['plain']['clip_score'])
