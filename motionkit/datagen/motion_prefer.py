@@ -420,7 +420,7 @@ def write_prompts(groups: Sequence[PromptGroup], out_dir: Union[str, os.PathLike
                   budget: Optional[CallBudget] = None, progress: bool = True) -> dict:
     """Write one prompt per group to ``out_dir/prompts.jsonl`` (resumable: one atomic record per
     group under ``out_dir/.partial/prompts/``; ``prompts.jsonl`` and ``prompts_stats.json`` are
-    written when every group is done).
+    written once every group was tried, i.e. unless the budget ran out).
 
     A reply without prompt text is a counted skip listed in ``prompt_failures.jsonl`` (asked again
     on the next run). Returns the stats (``done``, ``failed``, ``budget_exhausted``).
@@ -456,7 +456,7 @@ def write_prompts(groups: Sequence[PromptGroup], out_dir: Union[str, os.PathLike
     stats = dict(groups=len(groups), done=len(done), failed=len(failures), budget_exhausted=exhausted,
                  per_subtask=dict(Counter(r['subtask'] for r in done)), route=route,
                  requests=budget.used)
-    if len(done) == len(groups):
+    if not exhausted:  # every group was tried: prompts + listed failures (a rerun retries them)
         _write_jsonl(out / 'prompts.jsonl', done)
     atomic_write_bytes(out / 'prompts_stats.json', (json.dumps(stats, indent=1, sort_keys=True) + '\n').encode())
     return stats
@@ -506,8 +506,9 @@ def _load_joints(root: Path, sample: dict) -> np.ndarray:
 
 def score_samples(motions_dir: Union[str, os.PathLike], out_dir: Union[str, os.PathLike], scorer: Any,
                   progress: bool = True) -> dict:
-    """Score every sample of a generated-motion folder; ``out_dir/scores.jsonl`` when all are done.
+    """Score every sample of a generated-motion folder into ``out_dir/scores.jsonl``.
 
+    ``scores.jsonl`` is written once every sample was tried (unless the budget ran out).
     Resumable: each finished score (or counted skip) is an atomic record in
     ``out_dir/.partial/scores/<id>.json``. Counted skips (listed in ``score_skips.jsonl``, with the
     reason, asked again on the next run): an empty prompt, unreadable joints, a reply with no usable
@@ -542,7 +543,7 @@ def score_samples(motions_dir: Union[str, os.PathLike], out_dir: Union[str, os.P
     stats = dict(samples=len(samples), scored=len(done), skipped=len(skips), budget_exhausted=exhausted)
     if hasattr(scorer, 'stats'):
         stats['scorer'] = scorer.stats()
-    if len(done) == len(samples):
+    if not exhausted:  # every sample was tried: scores + listed skips (a rerun retries the skips)
         _write_jsonl(out / 'scores.jsonl', done)
     atomic_write_bytes(out / 'scores_stats.json', (json.dumps(stats, indent=1, sort_keys=True) + '\n').encode())
     return stats
