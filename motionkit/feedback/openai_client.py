@@ -43,14 +43,23 @@ def _excerpt(body: bytes | str | None) -> Optional[str]:
     return text if len(text) <= _EXCERPT else text[:_EXCERPT] + '...'
 
 
+def _is_content(content: Any) -> bool:
+    """A message content: a string, or (vision models) a non-empty list of OpenAI content parts."""
+    if isinstance(content, str):
+        return True
+    return (isinstance(content, list) and bool(content)
+            and all(isinstance(p, dict) and isinstance(p.get('type'), str) for p in content))
+
+
 def _check_messages(messages: Any) -> list:
     if not isinstance(messages, (list, tuple)) or not messages:
         raise ValueError(f'messages must be a non-empty list of dicts, got {type(messages).__name__}')
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or 'role' not in m or 'content' not in m:
             raise ValueError(f"messages[{i}] must be a dict with 'role' and 'content', got {m!r}")
-        if not isinstance(m['role'], str) or not isinstance(m['content'], str):
-            raise ValueError(f"messages[{i}]: 'role' and 'content' must be strings, got {m!r}")
+        if not isinstance(m['role'], str) or not _is_content(m['content']):
+            raise ValueError(f"messages[{i}]: 'role' and 'content' must be strings ('content' may also be "
+                             f"a non-empty list of content parts: dicts with a 'type'), got {m!r}")
     return [dict(m) for m in messages]
 
 

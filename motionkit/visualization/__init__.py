@@ -10,3 +10,9 @@ __all__ = [
     'render_side_by_side', 'iter_side_by_side', 'frame_grid', 'compute_view_extent', 'save_video', 'save_image',
     'MotionVisualizer', 'sample_to_joints', 'features_to_joints', 'sample_caption'
 ]
+from .frame_injection import (INJECTION_FORMS, injection_images, png_base64, png_data_url,
+                              render_sampled_frames, sample_frame_indices, tile_frames,
+                              trajectory_image)
+
+__all__ += ['INJECTION_FORMS', 'injection_images', 'png_base64', 'png_data_url', 'render_sampled_frames',
+            'sample_frame_indices', 'tile_frames', 'trajectory_image']
