@@ -119,3 +119,24 @@ def test_generate_returns_code_ids():
     model = _model('tiny-llama')
     out = model.generate(PROMPTS[:2])
     assert len(out) == 2 and all(isinstance(i, int) and 0 <= i < 8 for ids in out for i in ids)
+
+
+def test_init_weights_keeps_lora_b_zero():
+    """The Runner calls init_weights: the policy must still start at the reference."""
+    model = _model()
+    model.init_weights()
+    b = [v for k, v in model.state_dict().items() if 'lora_B' in k]
+    assert b and all(torch.count_nonzero(v) == 0 for v in b)
+
+
+def test_vocabulary_travels_as_a_tensor_and_round_trips():
+    model = _model()
+    state = model.state_dict()
+    vocab = state['llm._extra_state']
+    assert vocab.dtype == torch.uint8  # a tensor: DDP can broadcast it, weights_only can load it
+    other = _model(llm=dict(tokenizer=dict(type='word_level', extra_texts=PROMPTS + ['a person runs'])))
+    with pytest.raises(ValueError, match='checkpoint vocabulary has'):
+        other.load_state_dict(state)  # decoded back to the vocabulary list the LM checks
+    fresh = _model()
+    fresh.load_state_dict(state)
+    assert fresh.llm._vocab == model.llm._vocab
