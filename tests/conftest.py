@@ -30,3 +30,33 @@ def cigtime_work_dir(tmp_path_factory) -> Path:
     build_cigtime_triplets(work / 'triplets', 60, seed=0, per_source=2, progress=False,
                            synthmotion_cache_dir=str(work / 'synthmotion'))
     return work
+
+
+def write_toy_preference_pairs(path: Path, num_pairs: int = 32, codebook_size: int = 64) -> Path:
+    """A trivially separable MotionPrefer-format pairs file (docs/preference.md): for every
+    prompt the chosen motion uses codes below ``codebook_size / 2``, the rejected one codes above."""
+    import json
+    import random
+    rng = random.Random(0)
+    verbs = ['walks forward', 'jumps twice', 'kicks with the left leg', 'sits down', 'waves both arms']
+    half = codebook_size // 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        for i in range(num_pairs):
+            n_c, n_r = rng.randint(3, 8), rng.randint(3, 8)
+            f.write(json.dumps(dict(
+                id=f'toy-{i:03d}', prompt=f'a person {verbs[i % len(verbs)]}',
+                chosen=[rng.randrange(half) for _ in range(n_c)],
+                rejected=[rng.randrange(half, codebook_size) for _ in range(n_r)],
+                scores=dict(chosen=1.0, rejected=0.0), subtask=('temporal', 'location', 'integrity')[i % 3],
+                split='train')) + '\n')
+    return path
+
+
+@pytest.fixture(scope='session')
+def atom_work_dir(tmp_path_factory) -> Path:
+    """A small AToM work dir: ``motionprefer/pairs.jsonl`` (toy pairs); configs under projects/atom
+    read it through ``ATOM_WORK_DIR``."""
+    work = tmp_path_factory.mktemp('atom_work')
+    write_toy_preference_pairs(work / 'motionprefer' / 'pairs.jsonl')
+    return work

@@ -35,6 +35,8 @@ def _project_data(path: Path, request, monkeypatch) -> None:
     small work dir built for the tests."""
     if 'cigtime' in path.parts and 'projects' in path.parts:
         monkeypatch.setenv('CIGTIME_WORK_DIR', str(request.getfixturevalue('cigtime_work_dir')))
+    if 'atom' in path.parts and 'projects' in path.parts:
+        monkeypatch.setenv('ATOM_WORK_DIR', str(request.getfixturevalue('atom_work_dir')))
 
 
 def _fill_missing_checkpoints(cfg) -> None:

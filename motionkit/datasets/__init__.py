@@ -12,3 +12,6 @@ __all__ = [
     'pad_motions', 'CigTimeTripletDataset', 'read_triplet_manifest', 'motion_pair_collate', 'read_feature_encoding'
 ]
 __all__ += ['NTUSkeletonDataset', 'read_ntu_exclude_list']
+from .preference_dataset import PreferenceDataset, preference_collate, read_preference_pairs
+
+__all__ += ['PreferenceDataset', 'preference_collate', 'read_preference_pairs']

@@ -1,6 +1,8 @@
 from .backbones import BACKBONE_PRESETS, build_backbone
 from .motion_language_model import MotionLanguageModel, anchor_loss
+from .motion_preference_model import ATOM_LORA, MotionPreferenceModel
 from .prompt_templates import PROMPT_TEMPLATES, resolve_template, template_fields
+from .sequence_log_probs import lm_sequence_log_probs, sequence_log_probs
 from .word_level_tokenizer import build_word_vocab, detokenize, make_word_tokenizer, split_words
 
 __all__ = [
@@ -8,3 +10,4 @@ __all__ = [
     'resolve_template', 'template_fields', 'build_word_vocab', 'detokenize', 'make_word_tokenizer',
     'split_words'
 ]
+__all__ += ['lm_sequence_log_probs', 'sequence_log_probs', 'ATOM_LORA', 'MotionPreferenceModel']
