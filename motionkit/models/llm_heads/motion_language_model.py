@@ -157,6 +157,15 @@ class MotionLanguageModel(BaseModule):
         elif finetune == 'lora':
             self.lm = self._wrap_lora(lora or {})
 
+    def init_weights(self) -> None:
+        """With LoRA, keep the weights as built: mmengine's recursive ``init_weights`` (the Runner
+        calls it) would reach transformers' ``init_weights`` through the peft model and draw the new
+        LoRA matrices again (``B`` no longer 0), so fine-tuning would not start at the backbone."""
+        if self.finetune == 'lora':
+            self._is_init = True
+            return
+        super().init_weights()
+
     # ------------------------------------------------------------------ construction
     def _build_tokenizer(self, cfg: Optional[dict], backbone: dict):
         added = []

@@ -159,3 +159,17 @@ def test_stop_text_cuts_the_response():
     m.lm.generate = lambda **kw: m.tokenizer(['a b c'], return_tensors='pt')['input_ids']
     m.is_seq2seq = True  # return the ids above as they are
     assert m.generate(['x']) == ['a']
+
+
+def test_runner_init_weights_keeps_the_lora_adapter_at_zero():
+    """The Runner calls init_weights(); through peft it would reach transformers' init and redraw
+    the LoRA matrices (B != 0): a LoRA model must still start exactly at its backbone."""
+    lm = _lm(finetune='lora', lora=dict(r=4, alpha=8, dropout=0.0)).eval()
+    batch = lm.build_batch(['src 1 tgt 2 say :'])
+    with torch.no_grad():
+        before = lm.lm(**batch).logits
+    lm.init_weights()
+    b = [p for n, p in lm.named_parameters() if 'lora_B' in n]
+    assert b and all(bool((p == 0).all()) for p in b)
+    with torch.no_grad():
+        assert torch.equal(lm.lm(**batch).logits, before)
