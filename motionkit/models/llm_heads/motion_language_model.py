@@ -14,6 +14,8 @@ Training scores only the response tokens (the prompt and padding get label -100)
 """
 from __future__ import annotations
 
+import json
+
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -225,11 +227,17 @@ class MotionLanguageModel(BaseModule):
             raise KeyError(f'MotionLanguageModel: unknown lora keys {sorted(lora)}')
         return get_peft_model(self.lm, cfg)
 
-    # the word-level vocabulary travels with the weights
+    # the word-level vocabulary travels with the weights, as the UTF-8 bytes of a JSON list in a
+    # uint8 tensor: every state entry must be a tensor for DDP's start-up broadcast
     def get_extra_state(self):
-        return dict(vocab=list(self._vocab)) if self._word_level else {}
+        if not self._word_level:
+            return torch.zeros(0, dtype=torch.uint8)
+        data = json.dumps(dict(vocab=list(self._vocab))).encode('utf-8')
+        return torch.tensor(list(data), dtype=torch.uint8)
 
     def set_extra_state(self, state) -> None:
+        if isinstance(state, torch.Tensor):  # checkpoints before 2026-12-08 hold the dict itself
+            state = json.loads(bytes(state.tolist()).decode('utf-8')) if state.numel() else {}
         vocab = (state or {}).get('vocab')
         if not vocab or not self._word_level or vocab == self._vocab:
             return

@@ -12,7 +12,6 @@ on the winners are the paper's comparisons (table 6c, fig. 5).
 from __future__ import annotations
 
 import copy
-import json
 import re
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -43,19 +42,6 @@ def _disable_dropout(lm: nn.Module) -> None:
         for attr in ('dropout', 'attention_dropout'):
             if isinstance(getattr(module, attr, None), float):
                 setattr(module, attr, 0.0)
-
-
-def _encode_llm_extra_state(module, state_dict, prefix, local_metadata) -> None:
-    key = f'{prefix}llm._extra_state'
-    if key in state_dict and not torch.is_tensor(state_dict[key]):
-        data = json.dumps(state_dict[key], sort_keys=True).encode('utf-8')
-        state_dict[key] = torch.tensor(list(data), dtype=torch.uint8)
-
-
-def _decode_llm_extra_state(module, state_dict, prefix, *args) -> None:
-    key = f'{prefix}llm._extra_state'
-    if key in state_dict and torch.is_tensor(state_dict[key]):
-        state_dict[key] = json.loads(bytes(state_dict[key].tolist()).decode('utf-8'))
 
 
 @MODELS.register_module()
@@ -131,10 +117,6 @@ class MotionPreferenceModel(BaseModel):
                              f'prompt), got {self.llm.fields} in {self.llm.template!r}')
         if disable_dropout:
             _disable_dropout(self.llm.lm)
-        # the LM's word-level vocabulary (its extra state) travels as UTF-8 JSON bytes: mmengine's
-        # Runner broadcasts every state_dict entry under DDP, which only works for tensors
-        self.register_state_dict_post_hook(_encode_llm_extra_state)
-        self.register_load_state_dict_pre_hook(_decode_llm_extra_state)
         # pi_ref: the adapter switched off (LoRA) or a frozen copy of the initial weights (full)
         self.reference_lm = None
         if self.llm.finetune == 'full' and loss_type != 'sft':

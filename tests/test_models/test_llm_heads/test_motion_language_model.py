@@ -1,4 +1,5 @@
 """MotionLanguageModel: prompt/label layout, anchor loss, strategies, LoRA, T5, vocab state, meta presets."""
+import json
 import pytest
 import torch
 
@@ -110,8 +111,11 @@ def test_word_vocab_is_deterministic_and_travels_with_the_weights(tmp_path):
     ids = lm.tokenizer('raise your arm', add_special_tokens=False)['input_ids']
     assert lm.tokenizer.decode(ids) == 'raise your arm'
     state = lm.state_dict()
-    assert '_extra_state' in state and state['_extra_state']['vocab'] == lm._vocab
-    # same-size vocabulary in another order (corpus changed): the checkpoint's wins
+    # a uint8 tensor of JSON bytes (every state entry is a tensor, as DDP's broadcast needs)
+    assert '_extra_state' in state and state['_extra_state'].dtype == torch.uint8
+    assert json.loads(bytes(state['_extra_state'].tolist()).decode('utf-8'))['vocab'] == lm._vocab
+    # checkpoints written before hold the dict itself: same-size vocabulary in another order
+    # (corpus changed): the checkpoint's wins
     shuffled = dict(state, _extra_state=dict(vocab=lm._vocab[:4] + lm._vocab[4:][::-1]))
     lm.load_state_dict(shuffled)
     assert lm.tokenizer.convert_ids_to_tokens(4) == lm._vocab[4] == shuffled['_extra_state']['vocab'][4]
