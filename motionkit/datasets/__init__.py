@@ -12,3 +12,7 @@ __all__ = [
     'pad_motions', 'CigTimeTripletDataset', 'read_triplet_manifest', 'motion_pair_collate', 'read_feature_encoding'
 ]
 __all__ += ['NTUSkeletonDataset', 'read_ntu_exclude_list']
+from .video_feature_cache import VideoFeatureCache, feature_config_hash, video_sha256  # noqa: E402
+from .video_reader import VideoInfo, VideoReadError, probe_video, read_video_frames  # noqa: E402
+__all__ += ['VideoFeatureCache', 'feature_config_hash', 'video_sha256', 'VideoInfo', 'VideoReadError',
+            'probe_video', 'read_video_frames']
