@@ -74,6 +74,18 @@ class VideoFeatureCache:
         self.root = Path(cache_dir) / self.config_hash
         self._index: Optional[dict] = None
 
+    @classmethod
+    def from_hash(cls, cache_dir: str | os.PathLike, config_hash: str) -> 'VideoFeatureCache':
+        """Open the folder of an extraction by its hash (reads its ``config.json``)."""
+        cfg = Path(cache_dir) / config_hash / 'config.json'
+        if not cfg.exists():
+            raise FileNotFoundError(f'no video feature extraction {config_hash!r} in {cache_dir} '
+                                    f'({cfg} missing); run tools/data/extract_video_features.py')
+        cache = cls(cache_dir, json.loads(cfg.read_text()))
+        if cache.config_hash != config_hash:
+            raise ValueError(f'{cfg}: its config hashes to {cache.config_hash}, not {config_hash}')
+        return cache
+
     # ------------------------------------------------------------------ keys and paths
     def entry_path(self, sha: str) -> Path:
         return self.root / sha[:2] / f'{sha}.npy'

@@ -483,7 +483,8 @@ class LoadCachedVideoFeatures(BaseTransform):
     """Read per-frame video features from the cache ``tools/data/extract_video_features.py`` fills.
 
     The entry is found by the video file's sha256 and the hash of ``dict(encoder=encoder,
-    sampling=sampling)`` — the same two dicts the extraction config holds (see docs/video.md).
+    sampling=sampling)`` — the same two dicts the extraction used — or by the ``config_hash`` the
+    extractor printed (see docs/video.md).
 
     Required keys: ``{view_}video_path``. Added keys: ``{view_}video_features`` ``(N, D)`` float32
     (``(D,)`` with ``pool='mean'``).
@@ -492,18 +493,23 @@ class LoadCachedVideoFeatures(BaseTransform):
         cache_dir: Root of the feature cache.
         encoder: The encoder config the features were extracted with.
         sampling: The frame-sampling config they were extracted with.
+        config_hash: Instead of ``encoder`` + ``sampling``: the extraction's hash (its folder name).
         views: The views to load.
         pool: ``None`` (per-frame features) or ``'mean'`` (mean over the frames).
     """
 
-    def __init__(self, cache_dir: str, encoder: dict, sampling: dict, views: Sequence = (None,),
-                 pool: Optional[str] = None) -> None:
+    def __init__(self, cache_dir: str, encoder: Optional[dict] = None,
+                 sampling: Optional[dict] = None, config_hash: Optional[str] = None,
+                 views: Sequence = (None,), pool: Optional[str] = None) -> None:
         if pool not in (None, 'mean'):
             raise ValueError(f"pool must be None or 'mean', got {pool!r}")
+        if (config_hash is None) == (encoder is None or sampling is None):
+            raise ValueError('LoadCachedVideoFeatures needs encoder and sampling, or config_hash')
         self.cache_dir = cache_dir
         self.views = tuple(views)
         self.pool = pool
-        self._cache = VideoFeatureCache(cache_dir, dict(encoder=encoder, sampling=sampling))
+        self._cache = (VideoFeatureCache.from_hash(cache_dir, config_hash) if config_hash else
+                       VideoFeatureCache(cache_dir, dict(encoder=encoder, sampling=sampling)))
 
     def transform(self, results: dict) -> dict:
         for view in self.views:
