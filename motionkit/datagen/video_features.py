@@ -7,7 +7,10 @@ the same for any registered video encoder (:class:`~motionkit.models.encoders.Ti
     frames sampled by ``sampling`` (UniformSampleFrames -> LoadVideoFrames -> ResizeFrames ->
     NormalizeFrames) -> encoder, per frame (no pooling) -> ``(N, D)`` float32 in the cache.
 
-An entry is keyed by the video file's sha256 and the hash of ``dict(encoder=..., sampling=...)``,
+An entry is keyed by the video file's sha256 and the hash of ``dict(encoder=..., sampling=...,
+seed=...)`` (``seed`` seeds the encoder's initialisation: randomly initialised weights, as in the
+tiny CPU preset, are part of what the features depend on; a checkpoint's content is covered by
+its ``checkpoint_sha256`` in the encoder config),
 written atomically, so a rerun (or a resumed, interrupted run) only computes what is missing, and a
 changed encoder or sampling never reuses old features. A video that cannot be read (truncated,
 corrupt, shorter than the sampled window) is reported with its file and the reason and skipped; the
@@ -68,13 +71,18 @@ class VideoFeatureExtractor:
         sampling: :func:`video_sampling_config` dict.
         device: Torch device of the encoder.
         backend: Video backend (``'auto'``, ``'decord'``, ``'opencv'``).
+        seed: Seed of the encoder's initialisation (the global RNG is left as it was).
     """
 
-    def __init__(self, encoder: dict, sampling: dict, device: str = 'cpu', backend: str = 'auto') -> None:
+    def __init__(self, encoder: dict, sampling: dict, device: str = 'cpu', backend: str = 'auto',
+                 seed: int = 0) -> None:
         self.encoder_cfg = dict(encoder)
         self.sampling = sampling
         self.device = torch.device(device)
-        self.model = MODELS.build(dict(self.encoder_cfg, pool='none')).to(self.device).eval()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = MODELS.build(dict(self.encoder_cfg, pool='none'))
+        self.model = model.to(self.device).eval()
         self.pipeline = [
             UniformSampleFrames(sampling['num_frames'], sampling['mode'], backend=backend),
             LoadVideoFrames(backend=backend),
@@ -92,8 +100,8 @@ class VideoFeatureExtractor:
 
 
 def extract_video_features(videos: Sequence[str | os.PathLike], cache_dir: str | os.PathLike,
-                           encoder: dict, sampling: dict, device: str = 'cpu', backend: str = 'auto',
-                           check: bool = False, progress: bool = True,
+                           encoder: dict, sampling: dict, seed: int = 0, device: str = 'cpu',
+                           backend: str = 'auto', check: bool = False, progress: bool = True,
                            extractor: Optional[VideoFeatureExtractor] = None) -> dict:
     """Fill the feature cache for ``videos`` (or, with ``check=True``, only report what it holds).
 
@@ -102,7 +110,7 @@ def extract_video_features(videos: Sequence[str | os.PathLike], cache_dir: str |
         (already cached), ``written``, ``missing`` (``check=True``: paths not cached), ``failed``
         (``[{path, error}]``: unreadable videos, with the reader's message naming file and frame).
     """
-    cache = VideoFeatureCache(cache_dir, dict(encoder=encoder, sampling=sampling))
+    cache = VideoFeatureCache(cache_dir, dict(encoder=encoder, sampling=sampling, seed=int(seed)))
     report = dict(config_hash=cache.config_hash, cache_dir=str(cache.root), total=len(videos),
                   hits=0, written=0, missing=[], failed=[])
     try:
@@ -122,7 +130,7 @@ def extract_video_features(videos: Sequence[str | os.PathLike], cache_dir: str |
                 report['missing'].append(path)
             else:
                 if extractor is None:
-                    extractor = VideoFeatureExtractor(encoder, sampling, device, backend)
+                    extractor = VideoFeatureExtractor(encoder, sampling, device, backend, seed)
                 try:
                     feats = extractor(path)
                 except (VideoReadError, VideoWindowError) as err:

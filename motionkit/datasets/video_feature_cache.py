@@ -65,7 +65,7 @@ class VideoFeatureCache:
 
     Args:
         cache_dir: Root of the cache (holds one sub-folder per config).
-        config: The extraction config (``dict(encoder=..., sampling=...)``); plain JSON.
+        config: The extraction config (``dict(encoder=..., sampling=..., seed=...)``); plain JSON.
     """
 
     def __init__(self, cache_dir: str | os.PathLike, config: dict) -> None:

@@ -53,6 +53,8 @@ def parse_args(argv=None):
     p.add_argument('--mean', type=float, nargs=3, default=None,
                    help="RGB mean on 0..1 (default: the backbone's, from timm)")
     p.add_argument('--std', type=float, nargs=3, default=None, help="RGB std (default: the backbone's)")
+    p.add_argument('--seed', type=int, default=0,
+                   help="seed of the encoder's initialisation (part of the cache key)")
     p.add_argument('--device', default='cpu')
     p.add_argument('--backend', choices=['auto', 'decord', 'opencv'], default='auto')
     p.add_argument('--check', action='store_true', help='write nothing; report cache hits / misses')
@@ -75,7 +77,9 @@ def build_config(args) -> tuple:
     else:
         encoder = dict(type='TimmVideoEncoder', **TIMM_VIDEO_PRESETS[args.preset or 'tiny'])
     if args.checkpoint:
+        from motionkit.utils.io import file_sha256
         encoder['checkpoint'] = str(Path(args.checkpoint).resolve())
+        encoder['checkpoint_sha256'] = file_sha256(args.checkpoint)  # the weights enter the key
     if args.pretrained:
         encoder['pretrained'] = True
     mean, std = args.mean, args.std
@@ -98,7 +102,8 @@ def main(argv=None) -> int:
     if not videos:
         raise SystemExit(f'no video files in {args.inputs}')
     t0 = time.time()
-    report = extract_video_features(videos, args.cache_dir, encoder, sampling, device=args.device,
+    report = extract_video_features(videos, args.cache_dir, encoder, sampling, seed=args.seed,
+                                    device=args.device,
                                     backend=args.backend, check=args.check, progress=not args.quiet)
     report['seconds'] = round(time.time() - t0, 2)
     print(f"config {report['config_hash']} ({report['cache_dir']}): {report['total']} videos, "

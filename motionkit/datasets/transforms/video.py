@@ -403,17 +403,19 @@ class ResizeFrames(BaseTransform):
     """Resize frames (bilinear, antialiased when shrinking), keeping uint8 ``(N, H, W, 3)``.
 
     Args:
-        scale: Output ``(height, width)``; or ``None`` with ``short_side``.
-        short_side: Resize so the shorter side has this length, keeping the aspect ratio (the other
-            side rounded to the nearest pixel).
+        scale: Output ``(height, width)`` (default 224 x 224, the usual backbone input).
+        short_side: When given, used instead of ``scale``: resize so the shorter side has this
+            length, keeping the aspect ratio (the other side rounded to the nearest pixel).
         views: The views to resize.
     """
 
-    def __init__(self, scale: Optional[Sequence[int]] = None, short_side: Optional[int] = None,
+    def __init__(self, scale: Optional[Sequence[int]] = (224, 224), short_side: Optional[int] = None,
                  views: Sequence = (None,)) -> None:
-        if (scale is None) == (short_side is None):
-            raise ValueError('ResizeFrames needs exactly one of scale=(h, w) and short_side')
-        if scale is not None and (len(scale) != 2 or min(scale) < 1):
+        if short_side is not None:
+            if short_side < 1:
+                raise ValueError(f'short_side must be >= 1, got {short_side}')
+            scale = None
+        elif scale is None or len(scale) != 2 or min(scale) < 1:
             raise ValueError(f'scale must be (height, width) >= 1, got {scale!r}')
         self.scale = tuple(int(s) for s in scale) if scale is not None else None
         self.short_side = short_side
@@ -483,7 +485,7 @@ class LoadCachedVideoFeatures(BaseTransform):
     """Read per-frame video features from the cache ``tools/data/extract_video_features.py`` fills.
 
     The entry is found by the video file's sha256 and the hash of ``dict(encoder=encoder,
-    sampling=sampling)`` — the same two dicts the extraction used — or by the ``config_hash`` the
+    sampling=sampling, seed=seed)`` — what the extraction used — or by the ``config_hash`` the
     extractor printed (see docs/video.md).
 
     Required keys: ``{view_}video_path``. Added keys: ``{view_}video_features`` ``(N, D)`` float32
@@ -493,13 +495,14 @@ class LoadCachedVideoFeatures(BaseTransform):
         cache_dir: Root of the feature cache.
         encoder: The encoder config the features were extracted with.
         sampling: The frame-sampling config they were extracted with.
+        seed: The encoder initialisation seed of the extraction.
         config_hash: Instead of ``encoder`` + ``sampling``: the extraction's hash (its folder name).
         views: The views to load.
         pool: ``None`` (per-frame features) or ``'mean'`` (mean over the frames).
     """
 
     def __init__(self, cache_dir: str, encoder: Optional[dict] = None,
-                 sampling: Optional[dict] = None, config_hash: Optional[str] = None,
+                 sampling: Optional[dict] = None, seed: int = 0, config_hash: Optional[str] = None,
                  views: Sequence = (None,), pool: Optional[str] = None) -> None:
         if pool not in (None, 'mean'):
             raise ValueError(f"pool must be None or 'mean', got {pool!r}")
@@ -509,7 +512,8 @@ class LoadCachedVideoFeatures(BaseTransform):
         self.views = tuple(views)
         self.pool = pool
         self._cache = (VideoFeatureCache.from_hash(cache_dir, config_hash) if config_hash else
-                       VideoFeatureCache(cache_dir, dict(encoder=encoder, sampling=sampling)))
+                       VideoFeatureCache(cache_dir, dict(encoder=encoder, sampling=sampling,
+                                                         seed=int(seed))))
 
     def transform(self, results: dict) -> dict:
         for view in self.views:

@@ -47,6 +47,8 @@ class TimmVideoEncoder(BaseModule):
         checkpoint: Path of a local state dict for the backbone (``.pth`` / ``.safetensors``,
             optionally under ``'state_dict'``); loaded safely (no pickled code), the classifier's
             keys dropped, every other key must match.
+        checkpoint_sha256: Expected sha256 of ``checkpoint`` (checked before loading; it also makes
+            the weights part of a config's hash, e.g. the video feature cache's key).
         backbone_kwargs: Extra ``timm.create_model`` arguments (``img_size``, ``depth``, ...).
         pool: ``'mean'`` over time, or ``'none'`` to keep one feature per frame.
         frame_chunk: Frames per backbone call (bounds memory for long clips; ``None`` = all).
@@ -54,7 +56,8 @@ class TimmVideoEncoder(BaseModule):
     """
 
     def __init__(self, backbone: str = 'vit_tiny_patch16_224', pretrained: bool = False,
-                 checkpoint: Optional[str] = None, backbone_kwargs: Optional[dict] = None,
+                 checkpoint: Optional[str] = None, checkpoint_sha256: Optional[str] = None,
+                 backbone_kwargs: Optional[dict] = None,
                  pool: str = 'mean', frame_chunk: Optional[int] = None, freeze: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -78,7 +81,7 @@ class TimmVideoEncoder(BaseModule):
         self.backbone = timm.create_model(backbone, pretrained=pretrained, num_classes=0,
                                           **(backbone_kwargs or {}))
         if checkpoint is not None:
-            self._load_checkpoint(checkpoint)
+            self._load_checkpoint(checkpoint, checkpoint_sha256)
         if freeze:
             self.backbone.requires_grad_(False)
             self.backbone.eval()
@@ -101,9 +104,9 @@ class TimmVideoEncoder(BaseModule):
         """timm's input settings of the backbone (``input_size``, ``mean``, ``std``, ...)."""
         return dict(self.backbone.pretrained_cfg or {})
 
-    def _load_checkpoint(self, path: str) -> None:
+    def _load_checkpoint(self, path: str, sha256: Optional[str]) -> None:
         path = osp.expanduser(path)
-        state = safe_load(path)
+        state = safe_load(path, sha256=sha256)
         if isinstance(state, dict) and 'state_dict' in state:
             state = state['state_dict']
         if not isinstance(state, dict):
