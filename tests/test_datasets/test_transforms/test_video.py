@@ -1,4 +1,6 @@
 """Video transforms on the real shared MP4 clips (../shared/data/videos) and SynthMotion's renders."""
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -168,14 +170,19 @@ def test_ego_exo_pair_loads_both_real_views(arm, hug):
     assert results['exo_frame_inds'].tolist() == np.floor(t * 28.0 + 1e-6).astype(int).tolist()
 
 
-def test_resize_linear_ramp_and_normalize_values():
-    # I(x) = 2x + 10 along the width; bilinear shrinking by 2 samples at x = 2j + 0.5 (symmetric
-    # triangle filter: exact on a linear ramp away from the borders) -> 2 (2j + 0.5) + 10 = 4j + 11
+def test_resize_linear_ramp_and_normalize_values(monkeypatch):
+    # I(x) = 2x + 10 along the width; shrinking by 2 averages x = 2j and 2j + 1 (OpenCV's area
+    # filter; torch's antialiased bilinear is a symmetric filter centred on 2j + 0.5, exact on a ramp
+    # away from the borders): 2 (2j + 0.5) + 10 = 4j + 11
     ramp = (2 * np.arange(64) + 10).astype(np.uint8)
     frames = np.broadcast_to(ramp[None, None, :, None], (2, 8, 64, 3)).copy()
     out = ResizeFrames(scale=(4, 32))(dict(frames=frames))['frames']
     assert out.shape == (2, 4, 32, 3) and out.dtype == np.uint8
     np.testing.assert_array_equal(out[0, 1, 2:30, 0], 4 * np.arange(2, 30) + 11)
+    with monkeypatch.context() as m:                    # no OpenCV: torch's antialiased bilinear
+        m.setitem(sys.modules, 'cv2', None)
+        out_torch = ResizeFrames(scale=(4, 32))(dict(frames=frames))['frames']
+    np.testing.assert_array_equal(out_torch[0, 1, 2:30, 0], 4 * np.arange(2, 30) + 11)
     frames = np.zeros((1, 2, 2, 3), np.uint8)
     frames[..., 0] = 255
     frames[..., 2] = 51
