@@ -123,7 +123,7 @@ def main(argv=None) -> None:
         # warm the page cache and both decoders
         decord_pipeline(path, args.size, mean, std, num_frames=2)
         opencv_loop(path, args.size, mean, std, keep=[0])
-        for label, enc in (('decode', None), ('decode+encode', encoder)):
+        for label, enc in (('decode+resize+norm', None), ('decode+resize+norm+encode', encoder)):
             t_d = best_of(lambda: decord_pipeline(path, args.size, mean, std, enc), args.repeats)
             t_o = best_of(lambda: opencv_loop(path, args.size, mean, std, enc), args.repeats)
             rows.append((f'{name} all {n} frames, {label}', 'frames/s', n / t_d, n / t_o))
