@@ -15,3 +15,7 @@ __all__ += ['NTUSkeletonDataset', 'read_ntu_exclude_list']
 from .preference_dataset import PreferenceDataset, preference_collate, read_preference_pairs
 
 __all__ += ['PreferenceDataset', 'preference_collate', 'read_preference_pairs']
+from .video_feature_cache import VideoFeatureCache, feature_config_hash, video_sha256  # noqa: E402
+from .video_reader import VideoInfo, VideoReadError, probe_video, read_video_frames  # noqa: E402
+__all__ += ['VideoFeatureCache', 'feature_config_hash', 'video_sha256', 'VideoInfo', 'VideoReadError',
+            'probe_video', 'read_video_frames']

@@ -6,5 +6,6 @@ from .evaluators import *  # noqa: F401,F403
 from .generators import *  # noqa: F401,F403
 from .llm_heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .mappers import *  # noqa: F401,F403
 from .recognizers import *  # noqa: F401,F403
 from .tokenizers import *  # noqa: F401,F403
