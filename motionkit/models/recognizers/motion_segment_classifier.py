@@ -35,11 +35,12 @@ def body_frame_features(joints: torch.Tensor, pelvis: int = 0, left_hip: int = 1
     +X and ``p_t`` the pelvis on the floor plane:
 
     * ``R_t (j_t - p_t)``: the pose in the body frame (heights kept), ``3 J``;
-    * ``R_t (j_{t+1} - j_t)``: joint velocities in the body frame, ``3 J``;
+    * ``R_t (j_t - j_{t-1})``: joint velocities in the body frame, ``3 J``;
     * the pelvis' planar velocity in the body frame (2), its height (1), the yaw rate (1, radians
       per frame, wrapped to ``(-pi, pi]``).
 
-    Velocities of the last frame repeat the one before (zeros when ``T == 1``).
+    Velocities are backward differences (frame 0 repeats frame 1's; zeros when ``T == 1``), so a
+    frame's features never depend on later frames and padding after a motion changes nothing.
     """
     if joints.ndim != 4 or joints.shape[-1] != 3:
         raise ValueError(f'body_frame_features: expected joints (B, T, J, 3), got '
@@ -60,10 +61,10 @@ def body_frame_features(joints: torch.Tensor, pelvis: int = 0, left_hip: int = 1
     pose = rotate(joints - root[:, :, None])
     if joints.shape[1] > 1:
         dj = joints[:, 1:] - joints[:, :-1]
-        dj = torch.cat([dj, dj[:, -1:]], 1)
+        dj = torch.cat([dj[:, :1], dj], 1)
         dyaw = yaw[:, 1:] - yaw[:, :-1]
         dyaw = torch.remainder(dyaw + torch.pi, 2 * torch.pi) - torch.pi
-        dyaw = torch.cat([dyaw, dyaw[:, -1:]], 1)
+        dyaw = torch.cat([dyaw[:, :1], dyaw], 1)
     else:
         dj = torch.zeros_like(joints)
         dyaw = torch.zeros_like(yaw)
@@ -158,7 +159,7 @@ class MotionSegmentClassifier(BaseModel):
         if lengths is not None:
             mask = torch.arange(T, device=joints.device)[None] < lengths.to(joints.device)[:, None]
         m = mask[:, None].float()
-        x = self.stem(self.input_norm(x) * m)
+        x = self.stem(self.input_norm(x) * m) * m  # padded frames stay 0, as a conv's own padding
         for block in self.blocks:
             x = (x + block(x)) * m
         mean = x.sum(-1) / m.sum(-1).clamp(min=1)
