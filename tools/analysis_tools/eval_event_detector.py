@@ -147,7 +147,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     from motionkit.datagen.motion_prefer import COUNTABLE_PRIMITIVES
     from motionkit.utils import register_all_modules
     from motionkit.utils.io import atomic_write_bytes
-    register_all_modules(init_default_scope=True)
+    register_all_modules(init_default_scope=False)
     if args.data_root:
         root = Path(args.data_root)
     else:
