@@ -43,6 +43,19 @@ def test_motion_scores_by_hand():
     assert s['count_mae'] == pytest.approx((1 + 0 + 3) / 3)
 
 
+def test_reward_pairs_by_hand():
+    tool = _tool()
+    truth = [ev('jump', 2), ev('walk', 8), ev('clap', 3)]
+    found = [ev('walk', 8), ev('clap', 4)]
+    # own prompt: integrity 2 of 3 -> 7 vs 10; temporal walk, clap in order -> 7 vs 10;
+    # frequency on the first countable event (jump, 2): never performed -> 0 vs 10
+    assert tool.reward_pairs(truth, found, truth, ['jump', 'clap']) == {
+        'integrity': (7, 10), 'temporal': (7, 10), 'frequency': (0, 10)}
+    # a prompt of clap 3 times: 4 performed -> 10 - 3 = 7
+    assert tool.reward_pairs(truth, found, [ev('clap', 3)], ['clap'])['frequency'] == (7, 10)
+    assert tool.reward_pairs(truth, found, [], ['clap']) == {}
+
+
 def test_script_on_a_tiny_build(tmp_path, capsys):
     """A config whose classifier is an (untrained) tiny segment classifier: the table has one row
     per group and the counts of the true-span rule on the same motions."""
@@ -60,6 +73,6 @@ def test_script_on_a_tiny_build(tmp_path, capsys):
     summary = _tool().main([str(cfg), '--data-root', str(root), '--split', 'all', '--json', str(out),
                             '--save-periods', str(tmp_path / 'periods.json')])
     text = capsys.readouterr().out
-    assert '| all | 6 |' in text and out.is_file()
+    assert '| all | 6 |' in text and '| reward agreement |' in text and out.is_file()
     assert summary['all']['motions'] == 6
     assert 0.0 <= summary['all']['exact'] <= 1.0

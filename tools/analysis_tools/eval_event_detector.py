@@ -22,6 +22,12 @@ motions unless said otherwise):
 * ``count acc (true spans)``: the same rule on the program's own event spans (the error of the
   duration rule alone, without detection errors).
 
+* ``reward agreement``: table 4's oracle score (``oracle_score``) from the detected events against
+  the one from the program's events, for prompts made of the motion's own events and of the next
+  motion's events (a mismatched prompt), per subtask: the share of equal scores and the mean
+  absolute difference (0-10 scale). Integrity and temporal prompts list the events in program
+  order; a frequency prompt takes the first countable event with its true count.
+
 Counts come from the repetition table (fitted on the build's train split with ``--periods train``,
 the default, or the shipped table with ``--periods shipped``); they are compared for the labels
 whose count a MotionPrefer frequency prompt can state (``COUNTABLE_PRIMITIVES``; walking-type
@@ -99,6 +105,26 @@ def summarize(rows: Sequence[dict]) -> dict:
     return out
 
 
+def reward_pairs(truth: Sequence[dict], detected: Sequence[dict], prompt_events: Sequence[dict],
+                 countable: Sequence[str]) -> Dict[str, tuple]:
+    """``{subtask: (score from detected events, score from true events)}`` for the prompt made of
+    ``prompt_events`` (see the module docstring); subtasks the prompt cannot fill are left out."""
+    from motionkit.feedback.synthmotion_oracle_scorer import oracle_score
+    countable = {_norm(c) for c in countable}
+    out = {}
+    if prompt_events:
+        labels = [e['label'] for e in prompt_events]
+        for sub in ('integrity', 'temporal'):
+            out[sub] = (oracle_score(sub, labels, None, detected)[0],
+                        oracle_score(sub, labels, None, truth)[0])
+    rep = [e for e in prompt_events if _norm(e['label']) in countable]
+    if rep:
+        lab, n = [rep[0]['label']], int(rep[0]['count'])
+        out['frequency'] = (oracle_score('frequency', lab, n, detected)[0],
+                            oracle_score('frequency', lab, n, truth)[0])
+    return out
+
+
 def truth_events(program: dict) -> List[dict]:
     return [dict(label=e['primitive'], count=int(e['count']), start=int(e['start']), end=int(e['end']))
             for e in program['events'] if _norm(e['primitive']) != FILLER]
@@ -169,10 +195,15 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                   min_event_frames=args.min_event_frames, repetition_periods=table)
     ids = _ids(root, args.split)[:args.limit]
     rows, span_rows, t0 = [], [], time.time()
-    for mid in ids:
+    rewards = {k: {s: [] for s in ('integrity', 'temporal', 'frequency')} for k in ('own', 'next')}
+    for n_m, mid in enumerate(ids):
         truth = truth_events(programs[mid])
         joints = np.load(root / 'new_joints' / f'{mid}.npy')
         found = det.detect(joints, mid)
+        for kind, other in (('own', mid), ('next', ids[(n_m + 1) % len(ids)])):
+            for sub, pair in reward_pairs(truth, found, truth_events(programs[other]),
+                                          COUNTABLE_PRIMITIVES).items():
+                rewards[kind][sub].append(pair)
         r = motion_scores(truth, found, COUNTABLE_PRIMITIVES)
         r['num_events'] = len(truth)
         rows.append(r)
@@ -199,6 +230,18 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
               f"({s['count_pairs']}) |")
     print(f"count acc of the duration rule on the true spans: "
           f"{_fmt(summary['all']['count_acc_true_spans'])}")
+    print('| reward agreement | integrity | temporal | frequency |')
+    print('|---|---|---|---|')
+    summary['reward'] = {}
+    for kind, name in (('own', "own events' prompt"), ('next', "next motion's prompt")):
+        cells = []
+        for sub in ('integrity', 'temporal', 'frequency'):
+            pairs = np.array(rewards[kind][sub], dtype=np.float64).reshape(-1, 2)
+            agree = float((pairs[:, 0] == pairs[:, 1]).mean()) if len(pairs) else float('nan')
+            mae = float(np.abs(pairs[:, 0] - pairs[:, 1]).mean()) if len(pairs) else float('nan')
+            summary['reward'][f'{kind}/{sub}'] = dict(agree=agree, mae=mae, n=len(pairs))
+            cells.append(f'{_fmt(agree)} / {_fmt(mae)} ({len(pairs)})')
+        print(f'| {name}: equal / MAE (n) | ' + ' | '.join(cells) + ' |')
     if args.json:
         atomic_write_bytes(Path(args.json), (json.dumps(summary, indent=1) + '\n').encode())
     return summary
