@@ -19,6 +19,11 @@ Examples:
     python tools/data/build_motion_prefer.py score --motions gen_dir --scorer vlm \\
         --base-url https://api.openai.com/v1 --model gpt-4o --injection full_image --budget 2000 --out scores_out
     python tools/data/build_motion_prefer.py score --motions gen_dir --scorer oracle --out scores_out
+    # the oracle on events found by a trained segment classifier (motions without a program)
+    python tools/data/build_motion_prefer.py score --motions gen_dir --scorer oracle \
+        --detector projects/atom/configs/segment-classifier_tcn-tiny_1xb64-1k_synthmotion.py \
+        --detector-checkpoint work_dirs/segment-classifier_tcn-tiny_1xb64-1k_synthmotion/iter_1000.pth \
+        --out scores_out
     python tools/data/build_motion_prefer.py pairs --scores scores_out/scores.jsonl --theta 2 --out pairs_out
     python tools/data/build_motion_prefer.py testsets --data-root data/HumanML3D --split test.txt
 """
@@ -100,6 +105,11 @@ def cmd_score(args):
         scorer = VLMScorer(_client(args), injection=args.injection, max_attempts=args.max_attempts,
                            cache_dir=(Path(args.cache_dir) / 'vlm_scores') if args.cache_dir else None,
                            budget=budget)
+    elif args.detector:
+        scorer = SynthMotionOracleScorer(detector=dict(
+            type='RecognizerEventDetector', classifier=args.detector,
+            checkpoint=args.detector_checkpoint, window=args.window, stride=args.stride,
+            min_event_frames=args.min_event_frames))
     else:
         scorer = SynthMotionOracleScorer()
     stats = score_samples(args.motions, args.out, scorer, progress=not args.quiet)
@@ -176,6 +186,13 @@ def parse_args(argv=None):
                         "samples' known programs (SynthMotion)")
     q.add_argument('--injection', choices=['frames', 'full_image', 'trajectory'], default='full_image')
     q.add_argument('--max-attempts', type=int, default=3, help='requests per motion while replies hold no score')
+    q.add_argument('--detector', default=None,
+                   help='oracle: a window-classifier config (RecognizerEventDetector) instead of '
+                        "the samples' programs")
+    q.add_argument('--detector-checkpoint', default=None)
+    q.add_argument('--window', type=int, default=32, help='detector window (frames)')
+    q.add_argument('--stride', type=int, default=4, help='detector stride (frames)')
+    q.add_argument('--min-event-frames', type=int, default=16, help='detector: shortest event')
     q.add_argument('--out', required=True)
     service(q)
     q.set_defaults(func=cmd_score)
