@@ -65,12 +65,14 @@ stages = dict(
                 outputs=['{work_dir}/labels/manifest.json']),
     ae=dict(train=_c + 'coamd-ae_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('ae')),
     mar=dict(train=_c + 'mar_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
+    # the generator is on the longest path (ae -> generator -> sampling): it runs as soon as the
+    # autoencoder is done
+    generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
+                                            **_iters('generator')}),
     mar_joint=dict(train=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
     evaluator=dict(train=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('evaluator')),
     clip_evaluator=dict(train=_c + 't2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion.py',
                         cfg_options=_iters('evaluator')),
-    generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
-                                            **_iters('generator')}),
     test_mar=dict(test=_c + 'mar_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar.checkpoint}'),
     test_mar_joint=dict(test=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar_joint.checkpoint}'),
     test_evaluator=dict(test=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py',
