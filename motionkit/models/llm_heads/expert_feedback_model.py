@@ -588,7 +588,7 @@ class ExpertFeedbackModel(BaseModel):
     @torch.no_grad()
     def generate(self, task: str, samples: List[dict], commentaries: Sequence[Optional[str]]) -> List[List[int]]:
         """Greedy decoding with a KV cache over the extended vocabulary; returns the generated ids
-        of each sample (stop token excluded). Commentary may only use the LM's own vocabulary;
+        of each sample (with the stop token when one came). Commentary may only use the LM's own vocabulary;
         pose streams are free or grammar-constrained (``pose_decoding``)."""
         rows, fills = [], []
         for sample, text in zip(samples, commentaries):
@@ -613,10 +613,8 @@ class ExpertFeedbackModel(BaseModel):
             nxt = logits.argmax(-1)
             for i in range(n):
                 if not done[i]:
-                    if int(nxt[i]) in stops:
-                        done[i] = True
-                    else:
-                        generated[i].append(int(nxt[i]))
+                    generated[i].append(int(nxt[i]))
+                    done[i] = int(nxt[i]) in stops
             if bool(done.all()) or step == budget - 1:
                 break
             nxt_emb = self._embed(nxt[:, None], [[] for _ in range(n)])
