@@ -15,3 +15,6 @@ from .expert_feedback_model import EXPERTAF_TEMPLATES, ExpertFeedbackModel
 from .pose_token_stream import parse_pose_stream, pose_stream_ids
 
 __all__ += ['EXPERTAF_TEMPLATES', 'ExpertFeedbackModel', 'parse_pose_stream', 'pose_stream_ids']
+from .video_nn_feedback_baseline import VideoNNFeedbackBaseline
+
+__all__ += ['VideoNNFeedbackBaseline']

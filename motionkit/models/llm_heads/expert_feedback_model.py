@@ -196,6 +196,15 @@ class ExpertFeedbackModel(BaseModel):
         self.pose_tokenizer = MODELS.build(copy.deepcopy(pose_tokenizer))
         if pose_tokenizer_checkpoint:
             self._load_pose_tokenizer(pose_tokenizer_checkpoint)
+        elif init_device != 'meta' and not bool(getattr(self.pose_tokenizer.quantizer, 'initialized', True)):
+            # an untrained EMA codebook is all zeros: every code would map to the same vector
+            from mmengine.logging import print_log
+            print_log('ExpertFeedbackModel: no pose_tokenizer_checkpoint; the PCT codebook is drawn at random '
+                      '(seed 0). Set pose_tokenizer_checkpoint to the trained PoseTokenizer for real runs.',
+                      logger='current', level=30)
+            with torch.no_grad():
+                q = self.pose_tokenizer.quantizer
+                q.codebook.copy_(torch.randn(q.codebook.shape, generator=torch.Generator().manual_seed(0)))
         self.pose_tokenizer.requires_grad_(False)
         self.num_pose_tokens = int(self.pose_tokenizer.num_tokens)
         self.codebook_size = int(self.pose_tokenizer.codebook_size)
@@ -662,7 +671,7 @@ class ExpertFeedbackModel(BaseModel):
         self.pool_codes = codes.long()
         self.pool_ids = None if ids is None else [str(i) for i in ids]
 
-    def set_pool_from_items(self, items) -> int:
+    def set_candidates_from_items(self, items) -> int:
         """Fill the retrieval pool from dataset items (``inputs['expert_pose']``, ``sample_id``)."""
         codes, ids = [], []
         for n, item in enumerate(items):
