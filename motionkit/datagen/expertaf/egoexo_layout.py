@@ -113,7 +113,7 @@ def _load_json_list(path: Path, what: str) -> list:
 
 
 def _resolve(root: Path, p: str) -> str:
-    return str(Path(p) if os.path.isabs(p) else root / p)
+    return os.path.normpath(p if os.path.isabs(p) else os.path.join(root, p))
 
 
 def _commentary(entry: dict, kind: str, where: str) -> List[Commentary]:
