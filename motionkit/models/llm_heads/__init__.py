@@ -11,3 +11,7 @@ __all__ = [
     'split_words'
 ]
 __all__ += ['lm_sequence_log_probs', 'sequence_log_probs', 'ATOM_LORA', 'MotionPreferenceModel']
+from .motion_text_lm import MotionTextLM, read_motion_codes
+from .task_templates import TASK_TEMPLATES, resolve_task_templates
+
+__all__ += ['MotionTextLM', 'read_motion_codes', 'TASK_TEMPLATES', 'resolve_task_templates']
