@@ -16,6 +16,6 @@ model = dict(
         backbone=dict(_delete_=True, pretrained=converted_dir + '/lm'),
         tokenizer=dict(type='pretrained', path=converted_dir + '/lm'),
         finetune='frozen'),
-    task_templates=dict(t2m=[('Generate motion: {caption}', '{motion}')],
+    task_templates=dict(_delete_=True, t2m=[('Generate motion: {caption}', '{motion}')],
                         m2t=[('Generate text: {motion}', '{caption}')]),
     t2m_ratio=1.0)
