@@ -283,6 +283,9 @@ class MotionTextLM(BaseModel):
         cfg.update(self.sampling)
         cfg.update(overrides)
         if not cfg.get('do_sample'):
+            if cfg.get('num_return_sequences', 1) > cfg.get('num_beams', 1):
+                raise ValueError(f'MotionTextLM: {cfg["num_return_sequences"]} samples per prompt for {task} need '
+                                 "sampling=dict(do_sample=True, ...) (greedy decoding gives one answer)")
             for key in ('temperature', 'top_k', 'top_p'):
                 cfg.pop(key, None)
         return cfg
