@@ -18,3 +18,7 @@ __all__ += ['EXPERTAF_TEMPLATES', 'ExpertFeedbackModel', 'parse_pose_stream', 'p
 from .video_nn_feedback_baseline import VideoNNFeedbackBaseline
 
 __all__ += ['VideoNNFeedbackBaseline']
+from .motion_text_lm import MotionTextLM, read_motion_codes
+from .task_templates import TASK_TEMPLATES, resolve_task_templates
+
+__all__ += ['MotionTextLM', 'read_motion_codes', 'TASK_TEMPLATES', 'resolve_task_templates']
