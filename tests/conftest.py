@@ -55,8 +55,11 @@ def write_toy_preference_pairs(path: Path, num_pairs: int = 32, codebook_size: i
 
 @pytest.fixture(scope='session')
 def atom_work_dir(tmp_path_factory) -> Path:
-    """A small AToM work dir: ``motionprefer/pairs.jsonl`` (toy pairs); configs under projects/atom
-    read it through ``ATOM_WORK_DIR``."""
+    """A small AToM work dir: ``motionprefer/pairs.jsonl`` (toy pairs) and ``synthmotion/`` (a
+    40-motion build); configs under projects/atom read it through ``ATOM_WORK_DIR``."""
     work = tmp_path_factory.mktemp('atom_work')
     write_toy_preference_pairs(work / 'motionprefer' / 'pairs.jsonl')
+    # the MotionGPT stages read a SynthMotion build here (40 motions: 30 train, 4 val, 6 test)
+    from motionkit.synthmotion.build import build_synthmotion
+    build_synthmotion(work / 'synthmotion', 40, 0, progress=False, num_triplets=0, num_feedback=0)
     return work

@@ -19,3 +19,5 @@ from .video_feature_cache import VideoFeatureCache, feature_config_hash, video_s
 from .video_reader import VideoInfo, VideoReadError, probe_video, read_video_frames  # noqa: E402
 __all__ += ['VideoFeatureCache', 'feature_config_hash', 'video_sha256', 'VideoInfo', 'VideoReadError',
             'probe_video', 'read_video_frames']
+from .expertaf_pair_dataset import ExpertAFPairDataset, read_expertaf_pairs  # noqa: E402
+__all__ += ['ExpertAFPairDataset', 'read_expertaf_pairs']

@@ -39,3 +39,6 @@ __all__ = [
     'load_mean_std', 'pad_motions', 'lengths_to_mask',
     'mirror_joints', 'mirror_features', 'mirror_joint_permutation', 'mirror_feature_transform',
 ]
+from .window_alignment import best_window, sliding_pa_mpjpe, sliding_windows  # noqa: E402
+
+__all__ += ['sliding_windows', 'sliding_pa_mpjpe', 'best_window']

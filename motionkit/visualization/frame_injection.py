@@ -23,7 +23,7 @@ from typing import Any, List
 
 import numpy as np
 
-from .skeleton_renderer import SkeletonRenderer, compute_view_extent, to_numpy
+from .skeleton_renderer import SkeletonRenderer, compute_view_extent, frame_grid, to_numpy
 
 __all__ = ['INJECTION_FORMS', 'FRAME_STEP', 'sample_frame_indices', 'render_sampled_frames',
            'tile_frames', 'trajectory_image', 'injection_images', 'png_bytes', 'png_base64',
@@ -91,19 +91,9 @@ def tile_frames(frames: np.ndarray, cols: int = GRID_COLS, border: int = 2) -> n
         raise ValueError(f'frames: expected a non-empty (K, H, W, 3) array, got {frames.shape}')
     if int(cols) < 1:
         raise ValueError(f'cols must be >= 1, got {cols}')
-    K, H, W, _ = frames.shape
-    cols = min(int(cols), K)
-    rows = -(-K // cols)
-    grid = np.full((rows * H, cols * W, 3), 255, np.uint8)
-    for k in range(K):
-        r, c = divmod(k, cols)
-        grid[r * H:(r + 1) * H, c * W:(c + 1) * W] = frames[k]
-    if border > 0:
-        for r in range(1, rows):
-            grid[r * H:r * H + border] = 190
-        for c in range(1, cols):
-            grid[:, c * W:c * W + border] = 190
-    return grid
+    # every frame, in order: frame_grid's evenly spaced pick of K out of K frames is all of them
+    return frame_grid(frames.astype(np.uint8, copy=False), num=len(frames), cols=int(cols),
+                      border=border)
 
 
 def trajectory_image(joints: Any, skeleton: Any = 't2m22', size: int = 320, elev: float = 55.0,

@@ -18,7 +18,8 @@
 #                 evaluator (R-precision, FID, MM-Dist, Diversity, CLIP-score, MultiModality):
 #                 unguided (w/o MAR), guided every step (eq. 6-8), guided by the joints-only MAR,
 #                 guided once at the end (table 8's w/o autoregression)
-#    probe        linear probe on the real Bandai Namco clips: MAR embeddings vs raw joints
+#    probe        linear probe on the real Bandai Namco clips (and SynthMotion train -> test): MAR
+#                 embeddings vs raw joints
 # 5. render       GIFs of the same test prompts: real | unguided | guided | guided once (render/)
 #    table        projects/coamd/results_table.py over the stage outputs -> <work_dir>/results.md
 #
@@ -65,12 +66,14 @@ stages = dict(
                 outputs=['{work_dir}/labels/manifest.json']),
     ae=dict(train=_c + 'coamd-ae_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('ae')),
     mar=dict(train=_c + 'mar_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
+    # the generator is on the longest path (ae -> generator -> sampling): it runs as soon as the
+    # autoencoder is done
+    generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
+                                            **_iters('generator')}),
     mar_joint=dict(train=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', cfg_options=_iters('mar')),
     evaluator=dict(train=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py', cfg_options=_iters('evaluator')),
     clip_evaluator=dict(train=_c + 't2m-evaluator-abs-clip_tiny_1xb32-2k_synthmotion.py',
                         cfg_options=_iters('evaluator')),
-    generator=dict(train=_gen, cfg_options={'model.tokenizer_checkpoint': '{ae.checkpoint}',
-                                            **_iters('generator')}),
     test_mar=dict(test=_c + 'mar_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar.checkpoint}'),
     test_mar_joint=dict(test=_c + 'mar-joint_tiny_1xb32-1k_synthmotion.py', checkpoint='{mar_joint.checkpoint}'),
     test_evaluator=dict(test=_c + 't2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py',
@@ -83,7 +86,8 @@ stages = dict(
     sample_guided_once=_sample('coamd-guided-once_tiny_1xb32-2k_synthmotion.py', 'mar'),
     probe=dict(cmd=['{python}', 'tools/analysis_tools/linear_probe.py', '--config',
                     _c + 'mar_tiny_1xb32-1k_synthmotion.py', '--checkpoint', '{mar.checkpoint}',
-                    '--bandai', '{shared}/bandai_namco_motion_samples', '--no-progress',
+                    '--bandai', '{shared}/bandai_namco_motion_samples', '--synthmotion', '1000',
+                    '--synthmotion-root', '{synthmotion.dir}', '--no-progress',
                     '--out', '{work_dir}/probe/probe.json'],
                outputs=['{work_dir}/probe/probe.json']),
     render=dict(cmd=['{python}', 'projects/coamd/render_samples.py', '{work_dir}', '--num', '3', '--still',

@@ -43,11 +43,14 @@ def _stats(meta: dict, metric: str) -> tuple:
     return load_mean_std(*paths)
 
 
-def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: str) -> tuple:
+def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: str,
+                    own_pred_length: bool = False) -> tuple:
     """``(pred, real)`` raw ``(T, D)`` float32 features of sample ``index`` of a test batch.
 
     ``real`` is ``data_batch['inputs']['motion'][index]`` cut to the sample's ``length``; both are
-    de-normalised with the sample's statistics where its metainfo says they are normalised.
+    de-normalised with the sample's statistics where its metainfo says they are normalised. The
+    prediction is cut to ``length`` too, or, with ``own_pred_length`` and a ``pred_length`` in the
+    metainfo (a generator that sets its own length, e.g. a motion LM), to ``pred_length``.
     """
     meta = _meta(sample)
     if not (isinstance(data_batch, dict) and isinstance(data_batch.get('inputs'), dict)
@@ -62,13 +65,14 @@ def raw_motion_pair(data_batch: Any, index: int, sample, pred_key: str, metric: 
     if pred.ndim == 3 and pred.shape[-1] == 3:
         pred = pred.reshape(len(pred), -1)
     n = int(meta.get('length') or len(pred))
+    n_pred = int(meta['pred_length']) if own_pred_length and meta.get('pred_length') is not None else n
     if pred.ndim != 2 or real.ndim != 2 or pred.shape[-1] != real.shape[-1]:
         raise ValueError(f'{metric}: {pred_key} {pred.shape} and the real motion {real.shape} must '
                          'be (T, D) with the same D')
-    if n > len(real) or n > len(pred):
-        raise ValueError(f'{metric}: length {n} exceeds {pred_key} ({len(pred)}) or the real motion '
-                         f'({len(real)}) of sample {meta.get("sample_id", "?")!r}')
-    pred, real = pred[:n], real[:n]
+    if n > len(real) or n_pred > len(pred):
+        raise ValueError(f'{metric}: length {n} (pred_length {n_pred}) exceeds {pred_key} ({len(pred)}) '
+                         f'or the real motion ({len(real)}) of sample {meta.get("sample_id", "?")!r}')
+    pred, real = pred[:n_pred], real[:n]
     if meta.get('normalized') or meta.get('pred_motion_normalized'):
         mean, std = _stats(meta, metric)
         if meta.get('normalized'):
@@ -90,6 +94,10 @@ class T2MGenerationMetric(T2MMetric):
     embeddings then go through :class:`T2MMetric` with ``preset`` and its options (Guo et al.:
     shuffled batches of 32, top-3, FID against the real motions, mean and 95% interval over
     replications). ``gt/...`` rows are the real motions' own numbers (the ceiling).
+
+    A sample whose metainfo has ``pred_length`` (a generator that chose its own length, e.g.
+    :class:`~motionkit.models.MotionTextLM`) has its generated motion embedded with that length and
+    its real motion with ``length``, as MotionGPT's evaluation (``lengths_rst`` / ``lengths_ref``).
 
     Where a sample carries ``replications_key`` (``(R, T, D)``: R independent generations for its
     caption, e.g. a generator's ``num_replications``), replication r of the protocol scores the
@@ -168,7 +176,7 @@ class T2MGenerationMetric(T2MMetric):
         preds, reals, tokens, sent_lens, reps = [], [], [], [], []
         for i, sample in enumerate(data_samples):
             pred, real = raw_motion_pair(data_batch, i, sample, self.motion_key,
-                                         'T2MGenerationMetric')
+                                         'T2MGenerationMetric', own_pred_length=True)
             # the T2M loaders cut every motion to a multiple of the evaluator's unit length
             n = len(pred) - len(pred) % ev.unit_length
             if n == 0:
@@ -187,7 +195,11 @@ class T2MGenerationMetric(T2MMetric):
                 generations = list(extra[:, :n].astype(np.float32))
             reps.append(len(generations))
             preds.extend(torch.from_numpy(np.ascontiguousarray(g[:n])) for g in generations)
-            reals.append(torch.from_numpy(real[:n]))
+            n_real = len(real) - len(real) % ev.unit_length
+            if n_real == 0:
+                raise ValueError(f'T2MGenerationMetric: the real motion of sample {i} has {len(real)} frames; '
+                                 f'the evaluator needs at least {ev.unit_length}')
+            reals.append(torch.from_numpy(real[:n_real]))
             tokens.append(list(get_field(sample, 'gt_tokens', 'T2MGenerationMetric')))
             sent_lens.append(_meta(sample).get('sent_len'))
         if not reals:

@@ -11,3 +11,14 @@ __all__ = [
     'split_words'
 ]
 __all__ += ['lm_sequence_log_probs', 'sequence_log_probs', 'ATOM_LORA', 'MotionPreferenceModel']
+from .expert_feedback_model import EXPERTAF_TEMPLATES, ExpertFeedbackModel
+from .pose_token_stream import parse_pose_stream, pose_stream_ids
+
+__all__ += ['EXPERTAF_TEMPLATES', 'ExpertFeedbackModel', 'parse_pose_stream', 'pose_stream_ids']
+from .video_nn_feedback_baseline import VideoNNFeedbackBaseline
+
+__all__ += ['VideoNNFeedbackBaseline']
+from .motion_text_lm import MotionTextLM, read_motion_codes
+from .task_templates import TASK_TEMPLATES, resolve_task_templates
+
+__all__ += ['MotionTextLM', 'read_motion_codes', 'TASK_TEMPLATES', 'resolve_task_templates']

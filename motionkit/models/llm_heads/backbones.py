@@ -37,6 +37,13 @@ BACKBONE_PRESETS = {
     't5-base': dict(model_type='t5', vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12,
                     num_decoder_layers=12, num_heads=12, feed_forward_proj='relu',
                     tie_word_embeddings=True, decoder_start_token_id=0),
+    # google/flan-t5-base (T5 v1.1: gated-GELU, released with an untied head): MotionGPT-base's
+    # backbone; MotionGPT adds K + 3 = 515 motion tokens (vocab_size 32643). transformers >= 5 builds
+    # every T5 with the head tied to the embeddings (T5Config forces tie_word_embeddings=True and
+    # keeps the flag as scale_decoder_outputs), so it counts 222,903,552 parameters, not 247,577,856.
+    'flan-t5-base': dict(model_type='t5', vocab_size=32128, d_model=768, d_kv=64, d_ff=2048, num_layers=12,
+                         num_decoder_layers=12, num_heads=12, feed_forward_proj='gated-gelu',
+                         tie_word_embeddings=False, decoder_start_token_id=0),
     # CPU presets (vocabulary size set from the tokenizer)
     'tiny-llama': dict(model_type='llama', hidden_size=128, intermediate_size=256, num_hidden_layers=2,
                        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,

@@ -5,7 +5,8 @@ Motions reach the LM in one of three ways (``motion_token_strategy``):
 * ``'text'`` (CigTime): the motion tokenizer's code ids written as decimal numbers in the LM's
   ordinary vocabulary (``"12 7 7 301"``);
 * ``'extended'`` (MotionGPT): one added token ``<motion_id_k>`` per code, with new learnable
-  embeddings;
+  embeddings; with ``motion_markers`` also MotionGPT's start / end / pad markers
+  ``<motion_id_K>`` .. ``<motion_id_K+2>``, and a motion is written between start and end;
 * ``'continuous'``: the tokenizer's continuous latents, projected by a learned linear layer into
   the LM's embedding space at placeholder positions.
 
@@ -24,6 +25,7 @@ from torch import nn
 
 from motionkit.registry import MODELS
 from motionkit.utils.remote_code import check_remote_code_kwargs
+from motionkit.models.tokenizers.token_text import motiongpt_markers
 from .backbones import build_backbone
 from .prompt_templates import resolve_template, template_fields
 from .word_level_tokenizer import build_word_vocab, detokenize, make_word_tokenizer
@@ -83,6 +85,10 @@ class MotionLanguageModel(BaseModule):
             ``init_device='meta'`` (parameter counting).
         motion_token_strategy: ``'text'`` | ``'extended'`` | ``'continuous'``.
         codebook_size: codes of the motion tokenizer.
+        motion_markers: (``'extended'``) add MotionGPT's ``K + 3`` motion tokens (codes, then
+            start, end and pad markers) instead of ``K``, and write a motion as
+            ``<motion_id_K><motion_id_a>...<motion_id_K+1>`` (what a model that *writes* motions
+            needs to mark where a motion ends; the MotionGPT-base conversion has these tokens).
         continuous_dim: width of the tokenizer latents (``'continuous'``).
         finetune: ``'full'`` | ``'lora'`` | ``'frozen'``.
         anchor_weight: lambda of CigTime's anchor loss (eq. 10) in full fine-tuning.
@@ -100,6 +106,7 @@ class MotionLanguageModel(BaseModule):
                  tokenizer: Optional[dict] = None,
                  motion_token_strategy: str = 'text',
                  codebook_size: int = 512,
+                 motion_markers: bool = False,
                  continuous_dim: Optional[int] = None,
                  finetune: str = 'full',
                  anchor_weight: float = 0.0,
@@ -120,6 +127,9 @@ class MotionLanguageModel(BaseModule):
                              'motion tokenizer latent width)')
         self.strategy = motion_token_strategy
         self.codebook_size = int(codebook_size)
+        if motion_markers and motion_token_strategy != 'extended':
+            raise ValueError("MotionLanguageModel: motion_markers needs motion_token_strategy='extended'")
+        self.motion_markers = bool(motion_markers)
         self.finetune = finetune
         self.anchor_weight = float(anchor_weight)
         self.template = resolve_template(template)
@@ -173,6 +183,8 @@ class MotionLanguageModel(BaseModule):
         added = []
         if self.strategy == 'extended':
             added = [f'<motion_id_{k}>' for k in range(self.codebook_size)]
+            if self.motion_markers:
+                added += list(motiongpt_markers(self.codebook_size))
         elif self.strategy == 'continuous':
             added = [LATENT_TOKEN]
         if cfg is None and 'pretrained' in backbone:
@@ -255,7 +267,11 @@ class MotionLanguageModel(BaseModule):
         if self.strategy == 'text':
             return ' '.join(str(i) for i in ids)
         if self.strategy == 'extended':
-            return ''.join(f'<motion_id_{i}>' for i in ids)
+            body = ''.join(f'<motion_id_{i}>' for i in ids)
+            if self.motion_markers:
+                start, end, _ = motiongpt_markers(self.codebook_size)
+                return start + body + end
+            return body
         return ' '.join([LATENT_TOKEN] * len(ids))
 
     def pair_text(self, source_ids: Sequence[int], target_ids: Sequence[int]) -> str:
@@ -362,6 +378,28 @@ class MotionLanguageModel(BaseModule):
             w = self.lm.get_input_embeddings().weight
             losses['loss_anchor'] = self.anchor_weight * anchor_loss(w, self.anchor_embedding)
         return losses
+
+    @torch.no_grad()
+    def generate_ids(self, prompts: Sequence[str], **overrides) -> List[List[int]]:
+        """The generated token ids of each returned sequence (prompt stripped; the ``pad`` / ``eos``
+        ids and everything after the first ``eos`` removed). With ``num_return_sequences=S`` the
+        ``B * S`` rows are grouped by prompt (rows ``i * S .. i * S + S - 1`` answer prompt i)."""
+        if self.strategy == 'continuous':
+            raise ValueError("MotionLanguageModel.generate_ids: not for the 'continuous' strategy")
+        batch = {k: v.to(self.device) for k, v in self.build_batch(prompts).items()}
+        cfg = dict(self.generation_cfg, **overrides)
+        cfg.setdefault('pad_token_id', self.tokenizer.pad_token_id)
+        cfg.setdefault('eos_token_id', self.tokenizer.eos_token_id)
+        out = self.lm.generate(input_ids=batch['input_ids'], attention_mask=batch['attention_mask'], **cfg)
+        if not self.is_seq2seq:
+            out = out[:, batch['input_ids'].shape[1]:]  # causal LMs echo the prompt ids
+        pad, eos, bos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id, self.tokenizer.bos_token_id
+        rows = []
+        for row in out.tolist():
+            if eos in row:
+                row = row[:row.index(eos)]
+            rows.append([t for t in row if t not in (pad, bos)])
+        return rows
 
     @torch.no_grad()
     def generate(self, prompts: Sequence[str], motion_latents: Optional[List[torch.Tensor]] = None,

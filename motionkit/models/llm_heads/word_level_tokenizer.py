@@ -34,8 +34,33 @@ def detokenize(text: str) -> str:
     return text.strip()
 
 
+def _folder_captions(root: str, splits: Optional[Sequence[str]] = None) -> Iterable[str]:
+    """Captions of a HumanML3D-layout folder (SynthMotion builds too): ``texts/<id>.txt`` lines
+    ``caption#tokens#start#end``, for the ids listed in ``<split>.txt`` of each split in
+    ``splits`` (default ``all.txt``)."""
+    ids = []
+    for split in (splits or ('all', )):
+        listing = os.path.join(root, f'{split}.txt')
+        if not os.path.isfile(listing):
+            raise FileNotFoundError(f'word-level tokenizer: corpus folder {root} has no {split}.txt '
+                                    '(expected the HumanML3D layout: <split>.txt + texts/)')
+        with open(listing, encoding='utf-8') as f:
+            ids += [line.strip() for line in f if line.strip()]
+    for mid in ids:
+        path = os.path.join(root, 'texts', f'{mid}.txt')
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'word-level tokenizer: {path} not found (listed in {root})')
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                if line.strip():
+                    yield line.split('#', 1)[0]
+
+
 def _corpus_texts(path: str, fields: Sequence[str], splits: Optional[Sequence[str]] = None) -> Iterable[str]:
     path = os.path.expanduser(path)
+    if os.path.isdir(path):
+        yield from _folder_captions(path, splits)
+        return
     if not os.path.isfile(path):
         raise FileNotFoundError(f'word-level tokenizer: corpus file not found: {path}')
     with open(path, encoding='utf-8') as f:
@@ -63,7 +88,8 @@ def build_word_vocab(corpus: Sequence[str] = (), fields: Sequence[str] = ('instr
                      extra_texts: Sequence[str] = (), num_ids: int = 0,
                      splits: Optional[Sequence[str]] = None) -> List[str]:
     """Deterministic vocabulary: specials first, then the sorted words of the corpus files (jsonl
-    fields of the records whose ``split`` is in ``splits`` when given, or plain text lines) and
+    fields of the records whose ``split`` is in ``splits`` when given, plain text lines, or the
+    captions of a HumanML3D-layout folder's ``splits``) and
     ``extra_texts``, then the ids ``'0'..str(num_ids - 1)``."""
     words = set()
     for path in corpus:

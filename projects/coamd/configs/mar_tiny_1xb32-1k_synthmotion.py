@@ -26,7 +26,7 @@ model = dict(
     # the reference code's values: tau 0.1 (captions) / 0.4 (class labels), threshold 0.9
     temperature=dict(caption=0.1, label=0.4),
     false_negative_threshold=0.9,
-    loss_weights=dict(caption=1.0, label=1.0),
+    loss_weights=dict(caption=1.0, label=0.5),  # the reference code's caption + 0.5 x recognition
     data_preprocessor=dict(type='MotionDataPreprocessor'))  # raw joints: the model normalises
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))

@@ -6,26 +6,10 @@
 # FID, MM-Dist, Diversity, MultiModality and the CLIP-score of the generated motions
 # (coamd*_tiny configs' T2MGenerationMetric).
 #   python tools/train.py projects/coamd/configs/t2m-evaluator-abs_tiny_1xb32-2k_synthmotion.py
-_base_ = [
-    '../../../configs/_base_/datasets/synthmotion.py',
-    '../../../configs/_base_/schedules/adamw_iter.py',
-    '../../../configs/_base_/default_runtime.py',
-]
+_base_ = ['../../../configs/t2m_evaluator/t2m-evaluator_tiny_1xb32-2k_synthmotion.py']
 
-model = dict(
-    type='T2MEvaluator',
-    feature_dim=66,  # t2m22 x (x, y, z)
-    contact_dims=0,
-    movement_hidden=128,
-    movement_dim=128,
-    motion_hidden=128,
-    text_hidden=128,
-    embed_dim=128,
-    word_dim=64,
-    num_word_buckets=4096,
-    loss='hinge',
-    margin=10.0,
-    data_preprocessor=dict(type='MotionDataPreprocessor'))  # raw joints: the model normalises
+# the tiny evaluator's widths and loss; 66 raw coordinates in, no foot-contact channels to drop
+model = dict(feature_dim=66, contact_dims=0)
 
 train_pipeline = [
     dict(type='LoadMotion', with_motion=False, with_joints=True),
@@ -45,13 +29,6 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(split='val', with_joints=True, pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(split='test', with_joints=True, pipeline=test_pipeline))
 
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=2000, eta_min=1e-5),
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000, val_interval=500)
-
 # Real test pairs in the evaluator's own space: R-precision (batches of 32) / MM-Dist / Diversity
 # (T2MMetric; SynthMotion's ~150 test motions take 100 diversity pairs), and text <-> motion
 # retrieval with the same protocol as the MAR's (RetrievalMetric 'tmr', cosine, R@k), so the two
@@ -68,9 +45,4 @@ test_evaluator = [
          motion_key='gt_motion_embedding'),
 ]
 
-custom_hooks = [dict(type='JointStatsHook')]
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', interval=500, by_epoch=False, max_keep_ckpts=2,
-                    save_best='t2m/gt/r_precision_top3', rule='greater'))
-log_processor = dict(by_epoch=False)
+custom_hooks = [dict(type='JointStatsHook')]  # per-coordinate statistics (the base: HumanML3D's)
