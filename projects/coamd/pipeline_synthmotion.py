@@ -32,7 +32,7 @@ threads = 1
 # vars.generator_iters=20 vars.evaluator_iters=20 vars.replications=2), and the independent
 # generations of the test split per sampling variant (the protocol's 20 cost 4x the budget here)
 vars = dict(seed=0, shared='../shared/data', ae_iters=2000, mar_iters=600, generator_iters=2000,
-            evaluator_iters=1000, replications=5)
+            evaluator_iters=1000, replications=3)
 
 _c = 'projects/coamd/configs/'
 _seed = {'randomness.seed': '{seed}'}

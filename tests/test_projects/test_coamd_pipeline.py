@@ -43,7 +43,7 @@ def test_pipeline_resolves_and_passes_checkpoints_on_the_command_line(tmp_path):
         assert cfg.test_evaluator[1]['preset'] == 'mardm'
         cmd = ' '.join(pipe.command(name))
         assert f'test_evaluator.1.evaluator_checkpoint={tmp_path}/evaluator/evaluator.pth' in cmd
-        assert 'model.num_replications=5 ' in cmd and 'test_evaluator.1.replications=5' in cmd
+        assert 'model.num_replications=3 ' in cmd and 'test_evaluator.1.replications=3' in cmd
         assert f'test_evaluator.1.clip_evaluator_checkpoint={tmp_path}/clip_evaluator/clip_evaluator.pth' in cmd
 
 

@@ -183,6 +183,17 @@ class T2MMetric(BaseMetric):
             rows.setdefault(key, []).append(float(value))
 
         mm_feats = self._mm_features(results)
+        mm_times = cfg['mm_num_times']
+        if mm_feats is not None and mm_feats.shape[1] <= mm_times:
+            if mm_feats.shape[1] < 2:
+                warnings.warn('T2MMetric: MultiModality needs at least 2 generations per text; '
+                              'skipped')
+                mm_feats = None
+            else:  # the pairs are drawn without replacement among the repeats
+                mm_times = mm_feats.shape[1] - 1
+                warnings.warn(f'T2MMetric[{self.preset}]: {mm_feats.shape[1]} generations per '
+                              f"text allow {mm_times} MultiModality pairs, not the protocol's "
+                              f"{cfg['mm_num_times']}")
         if all('clip_text' in r for r in results):  # a contrastive evaluator's embeddings
             c_text = np.stack([r['clip_text'] for r in results]).astype(np.float64)
             c_gt = np.stack([r['clip_gt'] for r in results]).astype(np.float64)
@@ -215,7 +226,7 @@ class T2MMetric(BaseMetric):
                     add('gt/clip_score', clip_score(c_text[idx], c_gt[idx]))
             mm_reps = cfg['mm_replications'] or reps
             if mm_feats is not None and rep < mm_reps:
-                add('multimodality', multimodality(mm_feats, cfg['mm_num_times'], rng))
+                add('multimodality', multimodality(mm_feats, mm_times, rng))
         out = {}
         for key, values in rows.items():
             mean, ci = mean_confidence_interval(values)

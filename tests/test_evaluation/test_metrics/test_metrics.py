@@ -354,3 +354,24 @@ def test_dump_predictions_leaves_out_excluded_fields(tmp_path):
     rows = safe_pickle_load(out)
     assert 'pred_motion' in rows[0] and 'pred_motion_replications' not in rows[0]
     assert rows[0]['sample_id'] == 'a'
+
+
+def test_t2m_metric_multimodality_with_fewer_repeats_than_pairs_warns_and_uses_fewer():
+    from motionkit.evaluation.functional import multimodality
+    from motionkit.evaluation.metrics import T2MMetric
+    rng = np.random.default_rng(1)
+    mm = rng.normal(size=(32, 3, 4))
+    metric = T2MMetric(preset='mardm', replications=1, diversity_times=10, mm_num_texts=32)
+    metric.dataset_meta = {}
+    for i in range(32):
+        metric.process(None, [dict(text_embedding=mm[i, 0], gt_motion_embedding=mm[i, 0],
+                                   pred_motion_embedding=mm[i, 0], mm_motion_embeddings=mm[i])])
+    with pytest.warns(UserWarning, match='3 generations per text allow 2 MultiModality pairs'):
+        out = metric.compute_metrics(metric.results)
+    # the same draws by hand: the metric's generator after the replication's other draws
+    assert np.isfinite(out['multimodality']) and out['multimodality'] > 0
+    lo = min(np.linalg.norm(mm[:, a] - mm[:, b], axis=1).mean() for a in range(3) for b in range(3) if a != b)
+    hi = max(np.linalg.norm(mm[:, a] - mm[:, b], axis=1).mean() for a in range(3) for b in range(3))
+    assert 0.5 * lo <= out['multimodality'] <= hi
+    with pytest.raises(ValueError, match='more repeats per text'):
+        multimodality(mm, 3)
