@@ -13,6 +13,7 @@ from .learner_expert import ACTIVITIES, make_feedback_pair, t2m22_to_coco17_appr
 from .primitives import PRIMITIVES, Primitive
 from .program import ClassDistribution, SynthItem, sample_motion
 from .synthmotion_dataset import SynthMotionDataset
+from .synthmotion_segment_dataset import SynthMotionSegmentDataset, event_windows
 from .synthmotion_exact_editor import SynthMotionExactEditor, normalize_instruction
 from .triplets import make_triplet, pelvis_frame_positions, unchanged_joints
 
@@ -25,3 +26,4 @@ __all__ = [
     'pelvis_frame_positions', 'unchanged_joints', 'BodyShape', 'sample_body', 'JOINTS', 'UPPER_BODY',
     'LOWER_BODY', 'BODY_REGIONS', 'operators_named'
 ]
+__all__ += ['SynthMotionSegmentDataset', 'event_windows']

@@ -1,6 +1,7 @@
 """Pure metric functions (numpy / torch in, floats or dicts out), unit-tested against the
 reference implementations; the metric classes in :mod:`motionkit.evaluation.metrics` call them."""
 from .joint_error import mpjpe, pa_mpjpe, similarity_procrustes
+from .preference import mean_reward, pairwise_win, win_rate
 from .recognition import (bucket_accuracy, frequency_buckets, mean_average_precision,
                           top_k_accuracy, multilabel_top1_hit)
 from .retrieval import (batched_retrieval, cosine_similarity_matrix, directional_metrics,
@@ -19,3 +20,4 @@ __all__ = [
     'cosine_similarity_matrix', 'top_k_accuracy', 'mean_average_precision', 'frequency_buckets',
     'bucket_accuracy', 'multilabel_top1_hit', 'clip_score'
 ]
+__all__ += ['mean_reward', 'pairwise_win', 'win_rate']
