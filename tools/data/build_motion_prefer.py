@@ -100,6 +100,11 @@ def cmd_score(args):
         scorer = VLMScorer(_client(args), injection=args.injection, max_attempts=args.max_attempts,
                            cache_dir=(Path(args.cache_dir) / 'vlm_scores') if args.cache_dir else None,
                            budget=budget)
+    elif args.detector_config:  # the events a learned detector finds in the joints (unknown programs)
+        from motionkit.feedback import RecognizerEventDetector
+        detector = RecognizerEventDetector(args.detector_config, checkpoint=args.detector_checkpoint,
+                                           window=args.detector_window, stride=args.detector_stride)
+        scorer = SynthMotionOracleScorer(detector)
     else:
         scorer = SynthMotionOracleScorer()
     stats = score_samples(args.motions, args.out, scorer, progress=not args.quiet)
@@ -176,6 +181,13 @@ def parse_args(argv=None):
                         "samples' known programs (SynthMotion)")
     q.add_argument('--injection', choices=['frames', 'full_image', 'trajectory'], default='full_image')
     q.add_argument('--max-attempts', type=int, default=3, help='requests per motion while replies hold no score')
+    q.add_argument('--detector-config', default=None,
+                   help="oracle: a window-classifier config for RecognizerEventDetector (e.g. projects/atom/"
+                        "configs/segment-classifier_tcn-tiny_1xb64-1k_synthmotion.py); default: the samples' "
+                        "known programs")
+    q.add_argument('--detector-checkpoint', default=None, help='its trained weights')
+    q.add_argument('--detector-window', type=int, default=32, help='detector window (frames)')
+    q.add_argument('--detector-stride', type=int, default=4, help='detector window stride (frames)')
     q.add_argument('--out', required=True)
     service(q)
     q.set_defaults(func=cmd_score)

@@ -337,6 +337,16 @@ class MotionPreferenceModel(BaseModel):
         return out
 
     @torch.no_grad()
+    def merged_lm_state_dict(self) -> Dict[str, torch.Tensor]:
+        """The policy's weights as a plain LM state dict (keys of the bare backbone, as under
+        ``llm.lm.`` of the :class:`MotionTextLM` it started from): with LoRA, ``W + B A * alpha / r``
+        merged into a copy (this model keeps its adapter), with the trained motion embeddings."""
+        lm = self.llm.lm
+        if hasattr(lm, 'merge_and_unload'):
+            lm = copy.deepcopy(lm).merge_and_unload()
+        return {k: v.detach().clone() for k, v in lm.state_dict().items()}
+
+    @torch.no_grad()
     def generate(self, texts: Sequence[str], **overrides) -> List[List[int]]:
         """Motion-token ids written by the policy for each text prompt (words that are not code
         ids of this strategy are dropped)."""
