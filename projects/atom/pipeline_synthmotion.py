@@ -4,7 +4,7 @@
 #   python tools/run_pipeline.py projects/atom/pipeline_synthmotion.py [--work-dir DIR] [--dry-run]
 #   # the smoke preset (minutes):
 #   python tools/run_pipeline.py projects/atom/pipeline_synthmotion.py --work-dir work_dirs/atom_smoke \
-#       --cfg-options vars.num_motions=300 vars.vqvae_iters=100 vars.evaluator_iters=100 \
+#       --cfg-options vars.num_motions=800 vars.vqvae_iters=100 vars.evaluator_iters=100 \
 #       vars.segment_iters=100 vars.pretrain_iters=150 vars.num_prompts=12 vars.num_samples=4 \
 #       vars.pref_iters=20 vars.eval_prompts=8 vars.eval_samples=4
 #
@@ -103,7 +103,10 @@ stages = dict(
                      outputs=['{work_dir}/synthmotion/manifest.json']),
     vqvae=dict(train=_S1, cfg_options={'train_cfg.max_iters': '{vqvae_iters}', **_seed,
                                        **_data_root('train', 'val', 'test')}),
-    evaluator=dict(train=_EVAL, cfg_options={'train_cfg.max_iters': '{evaluator_iters}', **_seed,
+    # no validation: the last weights (SynthMotion's val split is too small for R-precision batches of
+    # 32 in the smoke preset)
+    evaluator=dict(train=_EVAL, cfg_options={'train_cfg.max_iters': '{evaluator_iters}',
+                                             'train_cfg.val_interval': 1000000, **_seed,
                                              **_data_root('train', 'val', 'test')}),
     segments=dict(train=_SEG, cfg_options={'train_cfg.max_iters': '{segment_iters}', **_seed,
                                            **_data_root('train', 'val', 'test')}),

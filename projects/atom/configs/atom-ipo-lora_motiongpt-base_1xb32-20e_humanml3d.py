@@ -30,7 +30,7 @@ model = dict(
         motion_markers=True,
         codebook_size=codebook_size,
         finetune='lora',
-        lora=dict(r=8, alpha=16, dropout=0.05),
+        lora=dict(r=8, alpha=16, dropout=0.05, train_embeddings=False),  # q / v only
         template='Generate motion: {text}',
         max_length=256,  # MotionGPT's lm max_length
         generation_cfg=dict(max_new_tokens=max_motion_tokens + 2, num_beams=1, do_sample=False)),

@@ -2,7 +2,7 @@
 # motiongpt-s2-pretrain_tiny-t5_1xb32-2k_synthmotion.py) as the paper starts from MotionGPT:
 # the policy is that model's LM (tiny T5, word-level vocabulary + <motion_id_k> tokens with
 # MotionGPT's start / end markers), loaded from the stage-2 checkpoint *before* the LoRA adapter
-# (r 8, alpha 16, dropout 0.05 on q / v; the motion embeddings train with it), so the reference
+# (r 8, alpha 16, dropout 0.05 on q / v; the motion embeddings stay as trained), so the reference
 # (adapter off) is the stage-2 model. The prompt is the stage-2 text-to-motion prompt (the caption
 # itself, template 'motiongpt_pretrain'). IPO (eq. 8) on log-probabilities averaged over the
 # response tokens, beta 0.1; AdamW lr 1e-3 with cosine decay, batch 32 (the paper's 20 epochs:
@@ -31,7 +31,9 @@ model = dict(
         motion_markers=True,
         codebook_size=codebook_size,
         finetune='lora',
-        lora=dict(r=8, alpha=16, dropout=0.05),
+        # the adapter on q / v only: the stage-2 motion embeddings are trained already, and a
+        # q / v adapter merges back into the (tied) T5 exactly
+        lora=dict(r=8, alpha=16, dropout=0.05, train_embeddings=False),
         template='{text}',  # the stage-2 t2m prompt: the caption alone
         max_length=64,  # as stage 2: 49 codes + start / end markers + </s>
         generation_cfg=dict(max_new_tokens=max_motion_tokens + 2, num_beams=1, do_sample=False)))
