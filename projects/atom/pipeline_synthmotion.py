@@ -6,7 +6,7 @@
 #   python tools/run_pipeline.py projects/atom/pipeline_synthmotion.py --work-dir work_dirs/atom_smoke \
 #       --cfg-options vars.num_motions=800 vars.vqvae_iters=100 vars.evaluator_iters=100 \
 #       vars.segment_iters=100 vars.pretrain_iters=150 vars.num_prompts=12 vars.num_samples=4 \
-#       vars.pref_iters=20 vars.eval_prompts=8 vars.eval_samples=4
+#       vars.pref_iters=20 vars.eval_prompts=8 vars.eval_samples=4 vars.diversity_times=50
 #
 # 1. synthmotion   the SynthMotion build every stage reads (HumanML3D layout + programs)
 # 2. vqvae         MotionGPT stage 1: the tiny VQ-VAE (64 codes)
@@ -35,7 +35,7 @@ slots = 2
 threads = 1
 vars = dict(seed=0, num_motions=1000, vqvae_iters=2000, evaluator_iters=2000, segment_iters=1000,
             pretrain_iters=2000, num_prompts=100, num_samples=4, temperature=1.0, theta=2,
-            theta_ablation=0, pref_iters=300, eval_prompts=50, eval_samples=4)
+            theta_ablation=0, pref_iters=300, eval_prompts=50, eval_samples=4, diversity_times=100)
 
 _c = 'projects/atom/configs/'
 _S1 = _c + 'motiongpt-s1-vqvae_tiny_1xb32-2k_synthmotion.py'
@@ -91,7 +91,9 @@ def _merge(run):
 
 
 def _t2m(checkpoint):
-    return dict(test=_S2, checkpoint=checkpoint, cfg_options=dict(_S2_OPTS, **_seed))
+    # diversity_times: Guo et al.'s draws need more test motions than the smoke preset has
+    return dict(test=_S2, checkpoint=checkpoint,
+                cfg_options=dict(_S2_OPTS, **_seed, **{'test_evaluator.0.diversity_times': '{diversity_times}'}))
 
 
 # the fine-tuned models: (stage, its pairs)
