@@ -105,7 +105,7 @@ def cmd_score(args):
         scorer = VLMScorer(_client(args), injection=args.injection, max_attempts=args.max_attempts,
                            cache_dir=(Path(args.cache_dir) / 'vlm_scores') if args.cache_dir else None,
                            budget=budget)
-    elif args.detector:
+    elif args.detector:  # the events a learned detector finds in the joints (unknown programs)
         scorer = SynthMotionOracleScorer(detector=dict(
             type='RecognizerEventDetector', classifier=args.detector,
             checkpoint=args.detector_checkpoint, window=args.window, stride=args.stride,
@@ -186,12 +186,15 @@ def parse_args(argv=None):
                         "samples' known programs (SynthMotion)")
     q.add_argument('--injection', choices=['frames', 'full_image', 'trajectory'], default='full_image')
     q.add_argument('--max-attempts', type=int, default=3, help='requests per motion while replies hold no score')
-    q.add_argument('--detector', default=None,
-                   help='oracle: a window-classifier config (RecognizerEventDetector) instead of '
-                        "the samples' programs")
-    q.add_argument('--detector-checkpoint', default=None)
-    q.add_argument('--window', type=int, default=32, help='detector window (frames)')
-    q.add_argument('--stride', type=int, default=4, help='detector stride (frames)')
+    q.add_argument('--detector', '--detector-config', dest='detector', default=None,
+                   help='oracle: a window-classifier config for RecognizerEventDetector (e.g. '
+                        'projects/atom/configs/segment-classifier_tcn-tiny_1xb64-1k_synthmotion.py) '
+                        "instead of the samples' known programs")
+    q.add_argument('--detector-checkpoint', default=None, help='its trained weights')
+    q.add_argument('--window', '--detector-window', dest='window', type=int, default=32,
+                   help='detector window (frames)')
+    q.add_argument('--stride', '--detector-stride', dest='stride', type=int, default=4,
+                   help='detector window stride (frames)')
     q.add_argument('--min-event-frames', type=int, default=16, help='detector: shortest event')
     q.add_argument('--out', required=True)
     service(q)

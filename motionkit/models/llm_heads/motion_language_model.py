@@ -92,7 +92,9 @@ class MotionLanguageModel(BaseModule):
         continuous_dim: width of the tokenizer latents (``'continuous'``).
         finetune: ``'full'`` | ``'lora'`` | ``'frozen'``.
         anchor_weight: lambda of CigTime's anchor loss (eq. 10) in full fine-tuning.
-        lora: ``dict(r=8, alpha=16, dropout=0.05, target_modules=None)``.
+        lora: ``dict(r=8, alpha=16, dropout=0.05, target_modules=None, train_embeddings=True)``
+            (``train_embeddings``: with ``'extended'``, the embeddings and head train and are saved
+            with the adapter).
         template: a preset of :data:`PROMPT_TEMPLATES` or a format string.
         max_length: longest prompt + response in tokens (prompts are cut from the left).
         generation_cfg: ``generate`` arguments (default greedy, 32 new tokens), plus
@@ -229,7 +231,11 @@ class MotionLanguageModel(BaseModule):
         if targets is None:
             targets = ['q', 'v'] if self.is_seq2seq else ['q_proj', 'v_proj']
         save = None
-        if self.strategy == 'extended':  # new motion embeddings must train and be saved with the adapter
+        train_embeddings = bool(lora.pop('train_embeddings', True))
+        # train_embeddings=False: an LM whose motion embeddings are already trained (AToM's
+        # preference tuning of MotionGPT) adapts q / v only, which merges back into a tied T5
+        if self.strategy == 'extended' and train_embeddings:
+            # new motion embeddings must train and be saved with the adapter
             save = ['embed_tokens', 'lm_head'] if not self.is_seq2seq else ['shared', 'lm_head']
         cfg = LoraConfig(task_type=TaskType.SEQ_2_SEQ_LM if self.is_seq2seq else TaskType.CAUSAL_LM,
                          r=int(lora.pop('r', 8)), lora_alpha=int(lora.pop('alpha', 16)),

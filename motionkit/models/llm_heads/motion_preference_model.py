@@ -24,7 +24,7 @@ from motionkit.models.losses.preference import (PREFERENCE_LOSSES, dpo_loss, ipo
 from motionkit.registry import MODELS
 from .sequence_log_probs import lm_sequence_log_probs
 
-__all__ = ['MotionPreferenceModel', 'ATOM_LORA']
+__all__ = ['MotionPreferenceModel', 'ATOM_LORA', 'load_policy_weights']
 
 # AToM's LoRA defaults (InstructMotion's peft config on MotionGPT's T5)
 ATOM_LORA = dict(r=8, alpha=16, dropout=0.05)
@@ -42,6 +42,50 @@ def _disable_dropout(lm: nn.Module) -> None:
         for attr in ('dropout', 'attention_dropout'):
             if isinstance(getattr(module, attr, None), float):
                 setattr(module, attr, 0.0)
+
+
+def load_policy_weights(llm: nn.Module, checkpoint: str, prefix: str = 'llm.') -> None:
+    """Load the ``prefix`` entries of ``checkpoint`` into a bare (not yet LoRA-wrapped)
+    :class:`MotionLanguageModel`, strictly. A word-level vocabulary stored with the weights
+    (``_extra_state``) that differs from the one ``llm`` built from its corpus replaces it first, and
+    the embeddings are resized to it, so the token ids are the checkpoint's.
+
+    Raises:
+        FileNotFoundError: no such file.
+        KeyError: the checkpoint has no entry under ``prefix``.
+        RuntimeError: missing / unexpected keys or shape mismatches (naming the file).
+    """
+    import json
+    import os
+
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from motionkit.utils.checkpoint import install_safe_checkpoint_loader
+    from .word_level_tokenizer import make_word_tokenizer
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'MotionPreferenceModel: init_checkpoint not found: {checkpoint} (train the '
+                                'text-to-motion model first: MotionGPT stage 2)')
+    install_safe_checkpoint_loader()
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    if not state:
+        raise KeyError(f'MotionPreferenceModel: {checkpoint} has no weights under {prefix!r}')
+    extra = state.get('_extra_state')
+    if getattr(llm, '_word_level', False) and isinstance(extra, torch.Tensor) and extra.numel():
+        vocab = json.loads(bytes(extra.tolist()).decode('utf-8')).get('vocab')
+        if vocab and vocab != llm._vocab:
+            added = [t for t in llm.tokenizer.get_added_vocab() if t not in vocab]
+            llm._vocab = list(vocab)
+            llm.tokenizer = make_word_tokenizer(llm._vocab, added)
+            llm.lm.resize_token_embeddings(len(llm.tokenizer))
+    try:
+        llm.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise RuntimeError(f'MotionPreferenceModel: the {prefix!r} weights of {checkpoint} do not fit the '
+                           f'policy built from the config (same backbone, motion_token_strategy and '
+                           f'codebook_size?): {e}') from None
 
 
 @MODELS.register_module()
@@ -65,6 +109,15 @@ class MotionPreferenceModel(BaseModel):
         sft_weight: adds ``sft_weight *`` the SFT loss on the chosen motions to DPO / IPO / KTO.
         disable_dropout: zero the backbone's dropout (LoRA's own dropout is kept) so that policy
             and reference score the same responses alike at the start (``h = 0``).
+        init_checkpoint: a checkpoint whose ``init_prefix`` entries are this policy's weights
+            before fine-tuning (AToM starts from the trained MotionGPT: the stage-2 / stage-3
+            :class:`MotionTextLM` checkpoint, whose LM lives under ``llm.``). They are loaded into
+            the bare LM *before* the LoRA adapter is added, so the reference (adapter off) is that
+            model; a word-level vocabulary stored in the checkpoint replaces the one built from
+            the config's corpus (the same words, the same ids). Loading is strict: a missing or
+            unexpected key or a shape mismatch is an error naming the file.
+        init_prefix: prefix of the LM's entries in ``init_checkpoint`` (``'llm.'`` for a
+            ``MotionTextLM`` or another ``MotionPreferenceModel``).
         data_preprocessor: default ``BaseDataPreprocessor`` (device moves only).
 
     ``forward(inputs, data_samples, mode)`` takes ``inputs = dict(prompts=[B str], chosen=[B
@@ -83,6 +136,8 @@ class MotionPreferenceModel(BaseModel):
                  kto_weights: Optional[dict] = None,
                  sft_weight: float = 0.0,
                  disable_dropout: bool = True,
+                 init_checkpoint: Optional[str] = None,
+                 init_prefix: str = 'llm.',
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -108,7 +163,17 @@ class MotionPreferenceModel(BaseModel):
             llm['lora'] = dict(ATOM_LORA, **(llm.get('lora') or {}))
         if llm['finetune'] == 'frozen':
             raise ValueError("MotionPreferenceModel: llm.finetune='frozen' leaves nothing to train; use 'lora' or 'full'")
+        finetune, lora = llm['finetune'], llm.get('lora')
+        if init_checkpoint:  # build the bare LM, load the starting weights, then add the adapter
+            llm['finetune'] = 'full'
+            llm.pop('lora', None)
         self.llm = MODELS.build(llm)
+        self.init_checkpoint = init_checkpoint
+        if init_checkpoint:
+            load_policy_weights(self.llm, init_checkpoint, init_prefix)
+            if finetune == 'lora':
+                self.llm.lm = self.llm._wrap_lora(lora)
+                self.llm.finetune = 'lora'
         if self.llm.strategy == 'continuous':
             raise ValueError("MotionPreferenceModel: responses are motion tokens; use motion_token_strategy 'text' "
                              "or 'extended', not 'continuous'")
@@ -270,6 +335,16 @@ class MotionPreferenceModel(BaseModel):
                           pred_reward_margin=float(margin[i]), pred_prefers_chosen=bool(margin[i] > 0))
             out.append(sample)
         return out
+
+    @torch.no_grad()
+    def merged_lm_state_dict(self) -> Dict[str, torch.Tensor]:
+        """The policy's weights as a plain LM state dict (keys of the bare backbone, as under
+        ``llm.lm.`` of the :class:`MotionTextLM` it started from): with LoRA, ``W + B A * alpha / r``
+        merged into a copy (this model keeps its adapter), with the trained motion embeddings."""
+        lm = self.llm.lm
+        if hasattr(lm, 'merge_and_unload'):
+            lm = copy.deepcopy(lm).merge_and_unload()
+        return {k: v.detach().clone() for k, v in lm.state_dict().items()}
 
     @torch.no_grad()
     def generate(self, texts: Sequence[str], **overrides) -> List[List[int]]:
