@@ -21,7 +21,9 @@ Stages (each resumable and atomic; :mod:`tools/data/build_motion_prefer.py` runs
 3. **Pairs** (algorithm 1): per prompt, motions sorted by score, every (winner, loser) whose score
    gap exceeds ``theta`` (:func:`build_pairs`); table 3's statistics (:func:`motion_prefer_stats`).
 
-Test-set filter rules for the subtask evaluation sets: :func:`caption_subtask`.
+Test-set filter rules for the subtask evaluation sets: :func:`caption_subtask`; the sets of a split
+(caption lines, the file ``filter_cfg=dict(caption_subset=...)`` of a dataset reads):
+:func:`write_subtask_test_sets`.
 
 Generated-motion folder format (the input of the score stage)::
 
@@ -51,6 +53,7 @@ from motionkit.utils.io import atomic_write_bytes
 __all__ = ['SUBTASKS', 'CONJUNCTIONS', 'PROMPT_INSTRUCTION_FILE', 'Event', 'PromptGroup',
            'events_from_tokens', 'events_from_program', 'meta_labels', 'sample_label_groups',
            'template_prompt', 'prompt_messages', 'llm_prompt', 'write_prompts', 'caption_subtask',
+           'subtask_test_sets', 'write_subtask_test_sets',
            'load_generated', 'load_prompt_instruction', 'write_pairs', 'score_samples', 'build_pairs', 'motion_prefer_stats',
            'SYNTH_EVENT_PHRASES', 'COUNTABLE_PRIMITIVES']
 
@@ -410,6 +413,63 @@ def caption_subtask(tokens: Sequence[str]) -> Optional[str]:
     if 2 <= len(events) <= 5 and not temporal and not counted:
         return 'integrity'
     return None
+
+
+def subtask_test_sets(data_root: Union[str, os.PathLike], split: Optional[str] = 'test.txt'
+                      ) -> Tuple[Dict[str, List[dict]], int]:
+    """Every caption line of a HumanML3D-layout split, sorted into subtask test sets by
+    :func:`caption_subtask`.
+
+    Args:
+        data_root: folder with ``texts/<id>.txt`` and the split file.
+        split: split file relative to ``data_root`` (``None``: every caption file).
+
+    Returns:
+        ``({subtask: records}, caption_lines)``; a record is one caption line in the format
+        :mod:`motionkit.datasets.caption_subset` reads: ``id, line, caption, start, end, subtask,
+        tokens`` (``line``: index among the file's non-empty lines, as the dataset counts them).
+    """
+    from motionkit.datasets.humanml3d import load_caption_file
+    root = Path(data_root)
+    texts = root / 'texts'
+    if not texts.is_dir():
+        raise FileNotFoundError(f'{texts}: no caption folder (HumanML3D texts/<id>.txt)')
+    ids = None
+    if split not in (None, 'none'):
+        path = root / split
+        if not path.is_file():
+            raise FileNotFoundError(f'{path}: split file not found')
+        ids = {line.strip() for line in path.read_text().splitlines() if line.strip()}
+    out: Dict[str, List[dict]] = {s: [] for s in SUBTASKS}
+    lines = 0
+    for p in sorted(texts.glob('*.txt')):
+        if ids is not None and p.stem not in ids:
+            continue
+        for k, text in enumerate(load_caption_file(str(p))):
+            lines += 1
+            sub = caption_subtask(text['tokens'])
+            if sub is not None:
+                out[sub].append(dict(id=p.stem, line=k, caption=text['caption'], start=text['start'],
+                                     end=text['end'], subtask=sub, tokens=list(text['tokens'])))
+    return out, lines
+
+
+def write_subtask_test_sets(data_root: Union[str, os.PathLike], out_dir: Union[str, os.PathLike],
+                            split: Optional[str] = 'test.txt') -> dict:
+    """:func:`subtask_test_sets` written to ``out_dir``: ``<subtask>.jsonl`` (the caption lines,
+    the file a dataset's ``filter_cfg=dict(caption_subset=...)`` reads), ``<subtask>_ids.txt``
+    (motion ids) and ``testsets_stats.json`` (``caption_lines``, ``captions`` and ``motions`` per
+    subtask, ``data_root``, ``split``), each written atomically. Returns the statistics."""
+    sets, lines = subtask_test_sets(data_root, split)
+    out = Path(out_dir)
+    for sub, recs in sets.items():
+        _write_jsonl(out / f'{sub}.jsonl', recs)
+        atomic_write_bytes(out / f'{sub}_ids.txt', ''.join(f'{m}\n' for m in sorted({r['id'] for r in recs})).encode())
+    stats = dict(caption_lines=lines, captions={s: len(v) for s, v in sets.items()},
+                 motions={s: len({r['id'] for r in v}) for s, v in sets.items()},
+                 data_root=str(data_root), split=split)
+    atomic_write_bytes(out / 'testsets_stats.json', json.dumps(stats, indent=1).encode())
+    return stats
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from mmengine.logging import print_log
 from motionkit.motion.humanml3d import feature_encoding_from_metadata
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import DATASETS
+from .caption_subset import filter_caption_subset
 
 __all__ = ['HumanML3DDataset', 'KITDataset', 'parse_caption_line', 'load_caption_file', 'read_feature_encoding']
 
@@ -166,6 +167,10 @@ class HumanML3DDataset(BaseDataset):
             skips them (then ``NormalizeMotion`` needs explicit statistics).
         skip_missing: Skip ids whose feature or caption file is missing (the T2M loader does this
             silently for KIT) instead of raising. Skipped ids are counted and logged.
+        filter_cfg: ``dict(caption_subset=PATH)`` keeps one sample per caption line listed in
+            ``PATH`` (a subtask test set of MotionPrefer's ``testsets`` stage; format and rules in
+            :mod:`motionkit.datasets.caption_subset`). ``PATH`` is used as given (not joined
+            with ``data_root``).
     """
 
     METAINFO = dict(dataset_name='HumanML3D', fps=20, skeleton='t2m22',
@@ -340,6 +345,17 @@ class HumanML3DDataset(BaseDataset):
                 f'listed motion was filtered out ({reasons}); length limits are '
                 f'{self.min_motion_length} <= T < {self.max_source_length} frames')
         return data_list
+
+    def filter_data(self) -> List[dict]:
+        """``filter_cfg=dict(caption_subset=PATH)``: the listed caption lines only."""
+        cfg = dict(self.filter_cfg or {})
+        subset = cfg.pop('caption_subset', None)
+        if cfg:
+            raise KeyError(f'{type(self).__name__}: unknown filter_cfg keys {sorted(cfg)}; expected '
+                           "'caption_subset'")
+        if subset is None:
+            return self.data_list
+        return filter_caption_subset(self.data_list, str(subset), type(self).__name__)
 
     def get_data_info(self, idx: int) -> dict:
         """The idx-th entry plus the metainfo the transforms use."""

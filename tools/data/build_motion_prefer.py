@@ -35,10 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from motionkit.datagen.motion_prefer import (COUNTABLE_PRIMITIVES, SUBTASKS, caption_subtask,  # noqa: E402
+from motionkit.datagen.motion_prefer import (COUNTABLE_PRIMITIVES, SUBTASKS,  # noqa: E402
                                              events_from_program, events_from_tokens, meta_labels,
-                                             sample_label_groups, score_samples, write_pairs,
-                                             write_prompts)
+                                             sample_label_groups, score_samples, subtask_test_sets,
+                                             write_pairs, write_prompts, write_subtask_test_sets)
 from motionkit.feedback import (CallBudget, OpenAIChatClient, SynthMotionOracleScorer,  # noqa: E402
                                 VLMScorer)
 
@@ -129,25 +129,18 @@ def cmd_pairs(args):
 
 def cmd_testsets(args):
     root = Path(args.data_root)
-    ids = _split_ids(root, args.split)
-    per_sub = {s: [] for s in SUBTASKS}
-    lines = 0
-    for mid, toks in _caption_tokens(root, ids):
-        lines += 1
-        sub = caption_subtask(toks)
-        if sub is not None:
-            per_sub[sub].append(mid)
-    counts = {s: len(v) for s, v in per_sub.items()}
-    motions = {s: len(set(v)) for s, v in per_sub.items()}
+    try:
+        if args.out:
+            stats = write_subtask_test_sets(root, args.out, args.split)
+            counts, motions, lines = stats['captions'], stats['motions'], stats['caption_lines']
+        else:
+            sets, lines = subtask_test_sets(root, args.split)
+            counts = {s: len(v) for s, v in sets.items()}
+            motions = {s: len({r['id'] for r in v}) for s, v in sets.items()}
+    except FileNotFoundError as err:
+        sys.exit(str(err))
     print(json.dumps(dict(caption_lines=lines, captions_per_subtask=counts, motions_per_subtask=motions),
                       indent=1))
-    if args.out:
-        from motionkit.utils.io import atomic_write_bytes
-        out = Path(args.out)
-        for s, v in per_sub.items():
-            atomic_write_bytes(out / f'{s}_ids.txt', ''.join(f'{m}\n' for m in sorted(set(v))).encode())
-        atomic_write_bytes(out / 'testsets_stats.json', json.dumps(
-            dict(caption_lines=lines, captions=counts, motions=motions), indent=1).encode())
     return 0
 
 
@@ -209,7 +202,8 @@ def parse_args(argv=None):
     q = sub.add_parser('testsets', help='per-subtask test-set counts from the caption filter rules')
     q.add_argument('--data-root', required=True)
     q.add_argument('--split', default='test.txt')
-    q.add_argument('--out', default=None, help='also write <subtask>_ids.txt and testsets_stats.json here')
+    q.add_argument('--out', default=None, help='also write <subtask>.jsonl (the caption lines, read by a dataset\'s '
+                   'filter_cfg=dict(caption_subset=...)), <subtask>_ids.txt and testsets_stats.json here')
     q.set_defaults(func=cmd_testsets)
     return p.parse_args(argv)
 
