@@ -99,18 +99,24 @@ class T2MGenerationMetric(T2MMetric):
     :class:`~motionkit.models.MotionTextLM`) has its generated motion embedded with that length and
     its real motion with ``length``, as MotionGPT's evaluation (``lengths_rst`` / ``lengths_ref``).
 
-    Where a sample carries ``replications_key`` (``(R, T, D)``: R independent generations for its
-    caption, e.g. a generator's ``num_replications``), replication r of the protocol scores the
-    r-th generation of every sample (a fresh generation of the test set per replication, as the
-    published scripts do), and the R generations are also the repeats of MultiModality
-    (``mm_motion_embeddings``; the protocols draw 30, so fewer are warned about).
+    Where a sample carries ``replications_key`` (R independent generations for its caption, e.g. a
+    generator's ``num_replications`` or :class:`~motionkit.models.MotionTextLM`'s ``num_samples``),
+    replication r of the protocol scores the r-th generation of every sample (a fresh generation
+    of the test set per replication, as the published scripts do), and the R generations are also
+    the repeats of MultiModality (``mm_motion_embeddings``; Guo et al. draw 30 per text, AToM 20;
+    fewer than the preset's ``mm_num_repeats`` are warned about). The generations may differ in
+    length: each is embedded with its own (cut to a multiple of the evaluator's unit length), given
+    as a list of ``(T_r, D)`` arrays, or as ``(R, T, D)`` padded with ``replication_lengths_key``
+    ``(R,)``; an ``(R, T, D)`` array without lengths is cut to ``pred_motion``'s length.
 
     Args:
         evaluator: the evaluator (config dict, ``.py`` config whose ``model`` is it, or object).
         evaluator_checkpoint: its trained weights (with its feature statistics).
         motion_key: field of the generated motion ``(T, D)`` (joints ``(T, J, 3)`` are flattened,
             as the real motion is).
-        replications_key: field of the independent generations ``(R, T, D)``, when present.
+        replications_key: field of the independent generations (``(R, T, D)`` or a list of
+            ``(T_r, D)``), when present; they replace ``pred_motion`` (whose first one it is).
+        replication_lengths_key: field of their lengths ``(R,)`` (frames), when present.
         clip_evaluator, clip_evaluator_checkpoint: a second, contrastively trained evaluator (e.g.
             ``T2MEvaluator(loss='infonce')``) whose cosine of text and motion embeddings is the
             CLIP-score (the references' MotionCLIP); without one the main evaluator's is used.
@@ -122,6 +128,7 @@ class T2MGenerationMetric(T2MMetric):
     def __init__(self, evaluator: Union[dict, str, Any], evaluator_checkpoint: Optional[str] = None,
                  motion_key: str = 'pred_motion',
                  replications_key: str = 'pred_motion_replications',
+                 replication_lengths_key: str = 'pred_motion_replication_lengths',
                  clip_evaluator: Union[dict, str, Any, None] = None,
                  clip_evaluator_checkpoint: Optional[str] = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -133,6 +140,7 @@ class T2MGenerationMetric(T2MMetric):
         self.evaluator_checkpoint = evaluator_checkpoint
         self.motion_key = motion_key
         self.replications_key = replications_key
+        self.replication_lengths_key = replication_lengths_key
         self._clip_cfg = clip_evaluator
         self._clip = None
         self.clip_evaluator_checkpoint = clip_evaluator_checkpoint
@@ -170,6 +178,48 @@ class T2MGenerationMetric(T2MMetric):
                                   else sent_lens).cpu()
         return text_emb, real_emb, pred_emb
 
+    def _replications(self, sample, i: int, extra, n: int, dim: int, unit: int) -> List[np.ndarray]:
+        """The R generations of sample ``i``, each raw ``(T_r, D)`` cut to its own length (a
+        multiple of the evaluator's unit length); ``n``: the length of ``pred_motion``, used for
+        every replication of a padded ``(R, T, D)`` array that comes without lengths."""
+        key, lkey = self.replications_key, self.replication_lengths_key
+        lengths = get_field(sample, lkey, 'T2MGenerationMetric', required=False)
+        if isinstance(extra, (list, tuple)):
+            gens = [to_numpy(g, f'{key}[{r}]') for r, g in enumerate(extra)]
+            bad = [g.shape for g in gens if g.ndim != 2 or g.shape[1] != dim]
+            if not gens or bad:
+                raise ValueError(f'T2MGenerationMetric: {key} of sample {i} must be a non-empty list of '
+                                 f'(T_r, {dim}) generations, got shapes {[g.shape for g in gens]}')
+            own = [len(g) for g in gens]
+        else:
+            arr = to_numpy(extra, key)
+            if arr.ndim != 3 or arr.shape[2] != dim or (lengths is None and arr.shape[1] < n):
+                raise ValueError(f'T2MGenerationMetric: {key} of sample {i} must be (R, >= {n}, {dim}) '
+                                 f'(or (R, T, {dim}) with {lkey}), got {arr.shape}')
+            gens = list(arr)
+            own = [n] * len(gens)
+        if lengths is not None:
+            lengths = [int(x) for x in np.asarray(to_numpy(lengths, lkey)).reshape(-1)]
+            if len(lengths) != len(gens) or any(not 0 < m <= len(g) for m, g in zip(lengths, gens)):
+                raise ValueError(f'T2MGenerationMetric: {lkey} of sample {i} ({lengths}) must give one length '
+                                 f'in [1, T_r] per generation of {key} ({[len(g) for g in gens]} frames)')
+            own = lengths
+        meta = _meta(sample)
+        out = []
+        for r, (g, m) in enumerate(zip(gens, own)):
+            m -= m % unit  # the T2M loaders cut every motion to a multiple of the unit length
+            if m == 0:
+                raise ValueError(f'T2MGenerationMetric: generation {r} of {key} of sample {i} has fewer '
+                                 f'than {unit} frames (the evaluator\'s unit length)')
+            g = g[:m].astype(np.float32)
+            if meta.get('pred_motion_normalized'):
+                mean, std = _stats(meta, 'T2MGenerationMetric')
+                g = g * std + mean
+            if not np.isfinite(g).all():
+                raise ValueError(f'T2MGenerationMetric: {key} of sample {i} has NaN/inf')
+            out.append(g.astype(np.float32))
+        return out
+
     @torch.no_grad()
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         ev = self.evaluator
@@ -182,19 +232,12 @@ class T2MGenerationMetric(T2MMetric):
             if n == 0:
                 raise ValueError(f'T2MGenerationMetric: sample {i} has {len(pred)} frames; the '
                                  f'evaluator needs at least {ev.unit_length}')
-            generations = [pred]
+            generations = [pred[:n]]
             extra = get_field(sample, self.replications_key, 'T2MGenerationMetric', required=False)
             if extra is not None:
-                extra = to_numpy(extra, self.replications_key)
-                if extra.ndim != 3 or extra.shape[1] < n or extra.shape[2] != pred.shape[1]:
-                    raise ValueError(f'T2MGenerationMetric: {self.replications_key} of sample {i} '
-                                     f'must be (R, >= {n}, {pred.shape[1]}), got {extra.shape}')
-                if not np.isfinite(extra[:, :n]).all():
-                    raise ValueError(f'T2MGenerationMetric: {self.replications_key} of sample {i} '
-                                     'has NaN/inf')
-                generations = list(extra[:, :n].astype(np.float32))
+                generations = self._replications(sample, i, extra, n, pred.shape[1], ev.unit_length)
             reps.append(len(generations))
-            preds.extend(torch.from_numpy(np.ascontiguousarray(g[:n])) for g in generations)
+            preds.extend(torch.from_numpy(np.ascontiguousarray(g)) for g in generations)
             n_real = len(real) - len(real) % ev.unit_length
             if n_real == 0:
                 raise ValueError(f'T2MGenerationMetric: the real motion of sample {i} has {len(real)} frames; '

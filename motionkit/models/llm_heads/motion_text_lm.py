@@ -106,8 +106,11 @@ class MotionTextLM(BaseModel):
     ``forward(inputs, data_samples, mode)`` takes ``inputs = dict(motion=(B, T, D) normalised,
     lengths=(B,))`` (``motion_collate``) and data samples with ``gt_text`` (``SampleCaption``):
     ``'loss'`` -> ``dict(loss_lm, t2m_fraction)``; ``'predict'`` -> the data samples with
-    ``pred_motion`` ``(T', D)`` raw features, ``pred_motion_tokens`` and, with ``num_samples >
-    1``, ``pred_motion_samples`` / ``pred_motion_tokens_samples`` (lists: lengths differ); metainfo
+    ``pred_motion`` ``(T', D)`` raw features, ``pred_motion_tokens`` and, with ``num_samples =
+    R > 1``, ``pred_motion_samples`` / ``pred_motion_tokens_samples`` (lists: lengths differ) and
+    ``pred_motion_replications`` ``(R, T_max, D)`` (zero-padded) with
+    ``pred_motion_replication_lengths`` ``(R,)`` (each as ``pred_length``), which
+    :class:`T2MGenerationMetric` scores as R replications and MultiModality repeats; metainfo
     ``pred_motion_normalized=False``, ``pred_length`` (``min(4 * codes, length)``: MotionGPT cuts a
     longer generation at the caption's length), ``pred_motion_failed``,
     ``pred_motion_ignored_tokens`` (t2m), or ``pred_caption`` / ``pred_captions`` (m2t);
@@ -372,11 +375,15 @@ class MotionTextLM(BaseModel):
                 motions.append(feats)
             sample.pred_motion = motions[0]
             sample.pred_motion_tokens = torch.tensor(gens[0][0], dtype=torch.long)
+            lengths = [len(m) - len(m) % unit if len(m) >= unit else len(m) for m in motions]
             if self.num_samples > 1:
                 sample.pred_motion_samples = motions
                 sample.pred_motion_tokens_samples = [torch.tensor(c, dtype=torch.long) for c, _ in gens]
-            n = len(motions[0])
-            sample.set_metainfo(dict(pred_motion_normalized=False, pred_length=n - n % unit if n >= unit else n,
+                # the R generations for T2MGenerationMetric (replications and MultiModality): padded
+                # with zeros to the longest, each with its own length
+                sample.pred_motion_replications = torch.nn.utils.rnn.pad_sequence(motions, batch_first=True)
+                sample.pred_motion_replication_lengths = torch.tensor(lengths, dtype=torch.long)
+            sample.set_metainfo(dict(pred_motion_normalized=False, pred_length=lengths[0],
                                      pred_motion_failed=failed[0], pred_motion_ignored_tokens=gens[0][1],
                                      pred_motion_failed_samples=sum(failed)))
         if self.num_failed:

@@ -309,3 +309,83 @@ def test_clip_score_comes_from_the_contrastive_evaluator_when_given(tmp_path):
             assert got == pytest.approx(want, rel=1e-4), name
     assert out['clip']['fid'] == pytest.approx(out['plain']['fid'])
     assert out['clip']['clip_score'] != pytest.approx(out['plain']['clip_score'])
+
+
+def _abs_evaluator(tmp_path):
+    torch.manual_seed(0)
+    ev = MODELS.build(ABS_EVAL)
+    ev.set_feature_stats(np.zeros(66, np.float32), np.ones(66, np.float32))
+    ckpt = tmp_path / 'abs.pth'
+    torch.save(dict(state_dict=ev.state_dict(), meta=dict()), ckpt)
+    return ev.eval(), str(ckpt)
+
+
+def test_generation_metric_embeds_each_replication_with_its_own_length(tmp_path):
+    """Generations of different lengths (a motion LM's R samples per caption): given as a padded
+    (R, T, D) array with pred_motion_replication_lengths, or as a list of (T_r, D), each is
+    embedded with its own length (cut to a multiple of the unit length 4); the padding is never
+    read (NaN there); replication r of the protocol scores the r-th, MultiModality uses all R."""
+    ev, ckpt = _abs_evaluator(tmp_path)
+    n, T, R = 34, 20, 3
+    g = torch.Generator().manual_seed(5)
+    real = torch.randn(n, T, 66, generator=g)
+    lens = [[8 + 4 * ((i + r) % 3) + (r == 2) for r in range(R)] for i in range(n)]  # 8..17 frames
+    gens = [[torch.randn(m, 66, generator=g) for m in row] for row in lens]
+    samples = []
+    for i in range(n):
+        tokens = ['sos/OTHER', WORDS[i % len(WORDS)], WORDS[(i + 2) % len(WORDS)], 'eos/OTHER']
+        s = BaseDataElement(metainfo=dict(length=T, sent_len=len(tokens), sample_id=str(i),
+                                          pred_length=lens[i][0]))
+        s.gt_tokens = tokens
+        s.pred_motion = gens[i][0]
+        if i % 2:
+            s.pred_motion_replications = list(gens[i])
+        else:
+            padded = torch.full((R, T, 66), float('nan'))
+            for r in range(R):
+                padded[r, :lens[i][r]] = gens[i][r]
+            s.pred_motion_replications = padded
+            s.pred_motion_replication_lengths = torch.tensor(lens[i])
+        samples.append(s)
+    batch = dict(inputs=dict(motion=real, lengths=torch.full((n, ), T)))
+    opts = dict(preset='guo2022', replications=R, diversity_times=10, mm_num_texts=n,
+                mm_num_repeats=R, mm_num_times=2)
+    metric = T2MGenerationMetric(evaluator=ABS_EVAL, evaluator_checkpoint=ckpt, **opts)
+    metric.dataset_meta = {}
+    metric.process(batch, samples)
+    with torch.no_grad():
+        # by hand for sample 2: lengths 16, 8, 13 -> 16, 8, 12 frames
+        assert lens[2] == [16, 8, 13]
+        want2 = torch.stack([ev.encode_motion(gens[2][r][:m][None], torch.tensor([m]))[0]
+                             for r, m in enumerate((16, 8, 12))])
+    assert np.allclose(metric.results[2]['pred'], want2.numpy(), atol=1e-5)
+    assert np.allclose(metric.results[2]['mm'], want2.numpy(), atol=1e-5)
+    got = metric.compute_metrics(metric.results)
+
+    ref = T2MMetric(**opts)
+    with torch.no_grad():
+        for i, s in enumerate(samples):
+            p = torch.stack([ev.encode_motion(gens[i][r][:m - m % 4][None], torch.tensor([m - m % 4]))[0]
+                             for r, m in enumerate(lens[i])])
+            ref.process(None, [dict(text_embedding=ev.encode_text([s.gt_tokens])[0],
+                                    gt_motion_embedding=ev.encode_motion(real[i:i + 1], torch.tensor([T]))[0],
+                                    pred_motion_embedding=p, mm_motion_embeddings=p)])
+    want = ref.compute_metrics(ref.results)
+    assert set(got) == set(want) and 'multimodality' in got
+    for key in want:
+        assert got[key] == pytest.approx(want[key], rel=1e-4, abs=1e-5), key
+
+    bad = BaseDataElement(metainfo=dict(length=T, sample_id='x', pred_length=8))
+    bad.gt_tokens, bad.pred_motion = ['sos/OTHER', 'eos/OTHER'], gens[0][0]
+    bad.pred_motion_replications = torch.zeros(R, T, 66)
+    bad.pred_motion_replication_lengths = torch.tensor([8, 30, 8])
+    one = dict(inputs=dict(motion=real[:1], lengths=torch.full((1, ), T)))
+    with pytest.raises(ValueError, match=r'pred_motion_replication_lengths of sample 0 \(\[8, 30, 8\]\) must give'):
+        metric.process(one, [bad])
+    bad.pred_motion_replication_lengths = torch.tensor([8, 3, 8])
+    with pytest.raises(ValueError, match='generation 1 of pred_motion_replications of sample 0 has fewer than 4'):
+        metric.process(one, [bad])
+    bad.pred_motion_replications = [torch.zeros(8, 66), torch.zeros(8, 5)]
+    del bad.pred_motion_replication_lengths
+    with pytest.raises(ValueError, match=r'must be a non-empty list of \(T_r, 66\) generations'):
+        metric.process(one, [bad])

@@ -122,6 +122,13 @@ def test_predict_decodes_denormalises_and_counts_failures(tmp_path, monkeypatch)
     assert out[0].pred_motion_tokens.tolist() == [3, 5]
     assert out[0].metainfo['pred_length'] == 8 and out[0].metainfo['pred_motion_ignored_tokens'] == 1
     assert out[0].pred_motion_samples[1].shape == (24, 263)  # 40 frames cut at the caption's 24
+    # the R generations for T2MGenerationMetric: zero-padded to the longest, each with its length
+    reps = out[0].pred_motion_replications
+    assert reps.shape == (2, 24, 263) and out[0].pred_motion_replication_lengths.tolist() == [8, 24]
+    assert torch.equal(reps[0, :8], out[0].pred_motion) and not reps[0, 8:].any()
+    assert torch.equal(reps[1], out[0].pred_motion_samples[1])
+    # caption 1: the failure's mean pose (20 frames), then one code = 4 frames
+    assert out[1].pred_motion_replication_lengths.tolist() == [20, 4]
     # failure: the mean pose for the caption's length, counted
     assert out[1].metainfo['pred_motion_failed'] and out[1].metainfo['pred_length'] == 20
     assert torch.allclose(out[1].pred_motion, torch.from_numpy(mean).expand(20, 263))
