@@ -25,8 +25,16 @@
 #    merge_*       each adapter merged back into a stage-2 checkpoint (one model format downstream)
 # 7. eval_* / escore_*  eval_samples motions per held-out prompt from each model, scored the same way:
 #                  mean reward per subtask, win rate against the starting model
-#    t2m_*         T2M metrics of each model on SynthMotion's test captions (tools/test.py)
-# 8. table         projects/atom/results_table.py -> <work_dir>/results.md
+#    t2m_*         T2M metrics of each model on SynthMotion's test captions (tools/test.py), one
+#                  generation per caption
+#    testsets      the subtask test sets: the test split's caption lines sorted by MotionPrefer's
+#                  filter rules (caption_subtask) into <subtask>.jsonl
+#    t2m_*_<subtask>  T2M metrics of each model per subtask (table 5): the test dataset restricted to
+#                  the subtask's caption lines (filter_cfg=dict(caption_subset=...)), mm_samples
+#                  generations per caption (AToM: 20): replication r scores the r-th generation, and
+#                  the 20 are MultiModality's repeats; R-precision batches of subtask_batch_size and
+#                  subtask_diversity_times Diversity pairs (SynthMotion's subtask sets are small)
+# 8. table         projects/atom/results_table.py -> <work_dir>/results.md (with the per-subtask T2M table)
 #
 # Stage outputs reach later stages on their command lines (--cfg-options or arguments), never
 # through the environment; every command `--dry-run` prints can be run by hand.
@@ -35,7 +43,8 @@ slots = 2
 threads = 1
 vars = dict(seed=0, num_motions=1000, vqvae_iters=2000, evaluator_iters=2000, segment_iters=1000,
             pretrain_iters=2000, num_prompts=100, num_samples=4, temperature=1.0, theta=2,
-            theta_ablation=0, pref_iters=300, eval_prompts=50, eval_samples=4, diversity_times=100)
+            theta_ablation=0, pref_iters=300, eval_prompts=50, eval_samples=4, diversity_times=100,
+            mm_samples=20, subtask_batch_size=16, subtask_diversity_times=10)
 
 _c = 'projects/atom/configs/'
 _S1 = _c + 'motiongpt-s1-vqvae_tiny_1xb32-2k_synthmotion.py'
@@ -96,8 +105,21 @@ def _t2m(checkpoint):
                 cfg_options=dict(_S2_OPTS, **_seed, **{'test_evaluator.0.diversity_times': '{diversity_times}'}))
 
 
+def _t2m_subtask(checkpoint, subtask):
+    # one test run per subtask: the SynthMotion test split restricted to the subtask's caption lines,
+    # mm_samples generations per caption (AToM sec. 4: 20 per text for MModality), which are also
+    # the protocol's replications (guo2022: 20); MultiModality on the preset's first 100 texts
+    opts = {'test_dataloader.dataset.filter_cfg.caption_subset': '{testsets.dir}/%s.jsonl' % subtask,
+            'model.num_samples': '{mm_samples}', 'test_evaluator.0.replications': '{mm_samples}',
+            'test_evaluator.0.mm_num_texts': 100, 'test_evaluator.0.mm_num_repeats': '{mm_samples}',
+            'test_evaluator.0.batch_size': '{subtask_batch_size}',
+            'test_evaluator.0.diversity_times': '{subtask_diversity_times}'}
+    return dict(test=_S2, checkpoint=checkpoint, cfg_options=dict(_S2_OPTS, **_seed, **opts))
+
+
 # the fine-tuned models: (stage, its pairs)
 _RUNS = ('ipo', 'dpo', 'kto', 'ipo_ablation')
+_SUBTASKS = ('integrity', 'temporal', 'frequency')
 
 stages = dict(
     synthmotion=dict(cmd=['{python}', 'tools/data/make_synthmotion.py', '--num', '{num_motions}', '--seed',
@@ -143,16 +165,25 @@ stages = dict(
     eval_start=_sample('{pretrain.checkpoint}', '{prompts_test.out}', '{work_dir}/eval_start', '{eval_samples}'),
     escore_start=_score('{eval_start.dir}', '{work_dir}/escore_start'),
     t2m_start=_t2m('{pretrain.checkpoint}'),
+    testsets=dict(cmd=['{python}', _MP, 'testsets', '--data-root', '{synthmotion.dir}', '--split', 'test.txt',
+                       '--out', '{work_dir}/testsets'],
+                  outputs=['{work_dir}/testsets/testsets_stats.json'] +
+                  ['{work_dir}/testsets/%s.jsonl' % _s for _s in _SUBTASKS]),
 )
+for _s in _SUBTASKS:
+    stages[f't2m_start_{_s}'] = _t2m_subtask('{pretrain.checkpoint}', _s)
 for _run in _RUNS:
     stages[f'merge_{_run}'] = _merge(_run)
     stages[f'eval_{_run}'] = _sample('{merge_%s.out}' % _run, '{prompts_test.out}', '{work_dir}/eval_%s' % _run,
                                      '{eval_samples}')
     stages[f'escore_{_run}'] = _score('{eval_%s.dir}' % _run, '{work_dir}/escore_%s' % _run)
     stages[f't2m_{_run}'] = _t2m('{merge_%s.out}' % _run)
+    for _s in _SUBTASKS:
+        stages[f't2m_{_run}_{_s}'] = _t2m_subtask('{merge_%s.out}' % _run, _s)
 stages['table'] = dict(cmd=['{python}', 'projects/atom/results_table.py', '{work_dir}', '--out',
                             '{work_dir}/results.md'],
                        outputs=['{work_dir}/results.md'],
-                       deps=['pairs', 'pairs_ablation', 'escore_start', 't2m_start'] +
-                       [f'{k}_{r}' for r in _RUNS for k in ('escore', 't2m')])
+                       deps=['pairs', 'pairs_ablation', 'escore_start', 't2m_start', 'testsets'] +
+                       [f'{k}_{r}' for r in _RUNS for k in ('escore', 't2m')] +
+                       [f't2m_{r}_{s}' for r in ('start', ) + _RUNS for s in _SUBTASKS])
 results = 'table'

@@ -13,7 +13,10 @@ that only some of them have says how many (``n=``).
   of each model's samples, and its win rate against the starting model (per prompt, every pair of
   samples, ties half; mean over prompts; ``motionkit.evaluation.functional.preference``);
 * T2M metrics of each model on the test captions (R-precision top-1 / top-3, FID, MM-Dist,
-  Diversity through the tiny evaluator; the real motions' own numbers as the first row).
+  Diversity through the tiny evaluator; the real motions' own numbers as the first row);
+* T2M metrics per subtask (table 5): the same metrics and MModality (``mm_samples`` generations
+  per caption) on each subtask's test caption lines (``t2m_<run>_<subtask>``), with the size of
+  each subtask set (``testsets/testsets_stats.json``: caption lines and motions of the test split).
 
 A missing stage output is reported as missing, never filled in.
 """
@@ -93,6 +96,21 @@ def t2m_numbers(work: Path) -> Dict[str, Optional[dict]]:
     return out
 
 
+def t2m_subtask_numbers(work: Path) -> Dict[str, Optional[dict]]:
+    """``{'<subtask>/<run or REAL>': {metric: value}}`` and ``'<subtask>/set'``: the set's size."""
+    out = {}
+    stats = _read_json(work / 'testsets' / 'testsets_stats.json')
+    for sub in SUBTASKS:
+        out[f'{sub}/set'] = None if stats is None else dict(captions=stats['captions'][sub],
+                                                             motions=stats['motions'][sub])
+        for run, _ in MODELS:
+            m = _read_json(work / f't2m_{run}_{sub}' / 'metrics.json')
+            out[f'{sub}/{run}'] = None if m is None else {key: m.get(f't2m/{key}') for _, key in T2M_COLS}
+            if run == 'start':
+                out[f'{sub}/{REAL}'] = None if m is None else {key: m.get(f't2m/gt/{key}') for _, key in T2M_COLS}
+    return out
+
+
 def pair_numbers(work: Path) -> Dict[str, Optional[dict]]:
     out = {}
     for stage, pref, name in PAIRS:
@@ -112,7 +130,8 @@ def pair_numbers(work: Path) -> Dict[str, Optional[dict]]:
 
 def numbers(work: Union[str, Path]) -> dict:
     work = Path(work)
-    return dict(reward=reward_numbers(work), t2m=t2m_numbers(work), pairs=pair_numbers(work))
+    return dict(reward=reward_numbers(work), t2m=t2m_numbers(work), pairs=pair_numbers(work),
+                t2m_subtask=t2m_subtask_numbers(work))
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -181,6 +200,28 @@ def report(works: Union[str, Path, Sequence[Union[str, Path]]]) -> str:
             continue
         cells = [_cell(_gather(per_run, 't2m', run, key), '.3f', n) for _, key in T2M_COLS]
         lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    lines.append('')
+
+    # T2M per subtask (table 5)
+    lines += ['## T2M metrics per subtask (table 5; tiny evaluator, MModality over the generations per caption)',
+              '', '| subtask | model | ' + ' | '.join(c for c, _ in T2M_COLS) + ' |',
+              '|' + '---|' * (len(T2M_COLS) + 2)]
+    for sub in SUBTASKS:
+        size = [(r['t2m_subtask'].get(f'{sub}/set') or {}) for r in per_run]
+        if any(size):
+            caps = _cell([x.get('captions') for x in size], '.0f', n)
+            mots = _cell([x.get('motions') for x in size], '.0f', n)
+            name = f'{sub} ({caps} captions / {mots} motions)'
+        else:
+            name = f'{sub} (set size missing: testsets/testsets_stats.json)'
+        for run, label in ((REAL, REAL), *MODELS):
+            row = f'{sub}/{run}'
+            if all(r['t2m_subtask'].get(row) is None for r in per_run):
+                path = f't2m_{"start" if run == REAL else run}_{sub}/metrics.json'
+                lines.append(f'| {name} | {label} | {missing("t2m_subtask", row, path)} |')
+                continue
+            cells = [_cell(_gather(per_run, 't2m_subtask', row, key), '.3f', n) for _, key in T2M_COLS]
+            lines.append(f'| {name} | {label} | ' + ' | '.join(cells) + ' |')
     lines.append('')
     return '\n'.join(lines)
 

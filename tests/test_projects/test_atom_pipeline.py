@@ -50,6 +50,21 @@ def test_pipeline_resolves_and_passes_checkpoints_on_the_command_line(tmp_path):
     assert f'{tmp_path}/merge_ipo/model.pth' in t2m
     assert f'test_evaluator.0.evaluator_checkpoint={tmp_path}/evaluator/evaluator.pth' in t2m
     assert 'randomness.seed=0' in ' '.join(pipe.command('segments'))
+    # per-subtask T2M (table 5): the test split's caption lines of one subtask, 20 generations each
+    assert order.index('testsets') < order.index('t2m_ipo_temporal') < order.index('table')
+    assert order.index('merge_ipo') < order.index('t2m_ipo_temporal')
+    assert f'--data-root {tmp_path}/synthmotion --split test.txt --out {tmp_path}/testsets' in ' '.join(
+        pipe.command('testsets'))
+    sub = ' '.join(pipe.command('t2m_ipo_temporal'))
+    assert f'{tmp_path}/merge_ipo/model.pth' in sub
+    for opt in (f'test_dataloader.dataset.filter_cfg.caption_subset={tmp_path}/testsets/temporal.jsonl',
+                'model.num_samples=20', 'test_evaluator.0.replications=20', 'test_evaluator.0.mm_num_repeats=20',
+                'test_evaluator.0.mm_num_texts=100', 'test_evaluator.0.batch_size=16',
+                'test_evaluator.0.diversity_times=10'):
+        assert opt in sub, opt
+    assert 'caption_subset' not in ' '.join(pipe.command('t2m_ipo'))  # the whole split as before
+    assert {f't2m_{r}_{s}' for r in ('start', 'ipo', 'dpo', 'kto', 'ipo_ablation')
+            for s in ('integrity', 'temporal', 'frequency')} <= set(pipe.stages['table'].deps)
     for name in order:  # every config a stage names exists
         stage = pipe.stages[name]
         if stage.kind != 'cmd':
@@ -95,6 +110,13 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
         't2m/r_precision_top1': 0.25, 't2m/r_precision_top3': 0.5, 't2m/fid': 3.0, 't2m/mm_dist': 4.0,
         't2m/diversity': 5.0, 't2m/gt/r_precision_top1': 0.5, 't2m/gt/r_precision_top3': 0.75,
         't2m/gt/mm_dist': 3.5, 't2m/gt/diversity': 6.0})
+    _write(tmp_path / 'testsets' / 'testsets_stats.json', dict(
+        caption_lines=501, captions=dict(integrity=33, temporal=66, frequency=63),
+        motions=dict(integrity=16, temporal=35, frequency=31)))
+    _write(tmp_path / 't2m_start_integrity' / 'metrics.json', {
+        't2m/r_precision_top1': 0.125, 't2m/r_precision_top3': 0.375, 't2m/fid': 7.0, 't2m/mm_dist': 5.0,
+        't2m/diversity': 4.5, 't2m/multimodality': 2.25, 't2m/gt/r_precision_top1': 0.4,
+        't2m/gt/r_precision_top3': 0.7, 't2m/gt/mm_dist': 3.3, 't2m/gt/diversity': 5.5})
     _write(tmp_path / 'pairs' / 'pairs_stats.json', dict(theta=2, table3={
         'integrity': dict(prompts=1, motions=2, pairs=1), 'temporal': dict(prompts=0, motions=0, pairs=0),
         'frequency': dict(prompts=1, motions=2, pairs=0), 'total': dict(prompts=2, motions=4, pairs=1)}))
@@ -106,6 +128,12 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
     assert '| main | 2 | 1 / 2 / 1 | 0 / 0 / 0 | 1 / 2 / 0 | 2 / 4 / 1 | 1 |' in text
     assert 'missing (pairs_ablation/pairs_stats.json)' in text
     assert '| MotionGPT stage 2 (start) | 0.250 | 0.500 | 3.000 | 4.000 | 5.000 | - |' in text
+    # per subtask: the set's size, the real motions (gt rows of the start run), MModality
+    assert '| integrity (33 captions / 16 motions) | real motions (test split) | 0.400 | 0.700 | - | 3.300 | 5.500 | - |' \
+        in text
+    assert '| integrity (33 captions / 16 motions) | MotionGPT stage 2 (start) | 0.125 | 0.375 | 7.000 | 5.000 | 4.500 | 2.250 |' \
+        in text
+    assert '| temporal (66 captions / 35 motions) | AToM: IPO + LoRA | missing (t2m_ipo_temporal/metrics.json) |' in text
     assert '| real motions (test split) | 0.500 | 0.750 | - | 3.500 | 6.000 | - |' in text
     # two seeds: mean +- sd (ddof 1); a cell only one has says so
     other = tmp_path.parent / (tmp_path.name + '_seed1')
@@ -191,3 +219,30 @@ def test_paper_scale_atom_config_builds_on_meta():
     assert cfg.train_cfg.max_epochs == 20 and cfg.param_scheduler[0]['type'] == 'CosineAnnealingLR'
     lora = cfg.model.llm.lora
     assert (lora.r, lora.alpha, lora.dropout) == (8, 16, 0.05)
+
+
+def test_subtask_t2m_options_restrict_the_stage2_test_set(atom_work_dir, tmp_path):
+    """The options of a t2m_<run>_<subtask> stage, parsed as tools/test.py parses them, give the
+    stage-2 test dataset exactly the subtask's caption lines that the testsets stage wrote."""
+    import argparse
+    from mmengine.config import DictAction
+    from mmengine.registry import init_default_scope
+    from motionkit.datagen.motion_prefer import write_subtask_test_sets
+    from motionkit.registry import DATASETS
+    init_default_scope('motionkit')
+    pipe = load_pipeline(str(PIPELINE), work_dir=str(atom_work_dir), log=lambda m: None)
+    stats = write_subtask_test_sets(atom_work_dir / 'synthmotion', atom_work_dir / 'testsets', 'test.txt')
+    sub = max(stats['captions'], key=stats['captions'].get)  # the 6-motion test split's largest set
+    assert stats['captions'][sub] > 0
+    cmd = pipe.command(f't2m_start_{sub}')
+    p = argparse.ArgumentParser()
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    opts = p.parse_args(cmd[cmd.index('--cfg-options'):]).cfg_options
+    cfg = Config.fromfile(str(S2))
+    cfg.merge_from_dict(opts)
+    assert cfg.model.num_samples == 20 and cfg.test_evaluator[0]['mm_num_repeats'] == 20
+    ds = DATASETS.build(cfg.test_dataloader.dataset.to_dict())
+    want = [json.loads(x) for x in (atom_work_dir / 'testsets' / f'{sub}.jsonl').read_text().splitlines()]
+    got = sorted((ds.get_data_info(i)['motion_id'], ds.get_data_info(i)['texts'][0]['caption'])
+                 for i in range(len(ds)))
+    assert got == sorted((r['id'], r['caption']) for r in want)
