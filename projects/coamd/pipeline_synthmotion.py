@@ -18,6 +18,8 @@
 #                 evaluator (R-precision, FID, MM-Dist, Diversity, CLIP-score, MultiModality):
 #                 unguided (w/o MAR), guided every step (eq. 6-8), guided by the joints-only MAR,
 #                 guided once at the end (table 8's w/o autoregression)
+#    edit_*       temporal editing of the test motions with the same generator: inpainting,
+#                 outpainting, prefix, suffix (table 6), scored the same way
 #    probe        linear probe on the real Bandai Namco clips (and SynthMotion train -> test): MAR
 #                 embeddings vs raw joints
 # 5. render       GIFs of the same test prompts: real | unguided | guided | guided once (render/)
@@ -44,9 +46,11 @@ def _iters(name):
 _gen = _c + 'coamd_tiny_1xb32-2k_synthmotion.py'
 
 
-def _sample(config, recognizer=None):
+def _sample(config, recognizer=None, task=None):
     opts = {'model.tokenizer_checkpoint': '{ae.checkpoint}', 'model.num_replications': '{replications}',
             'randomness.seed': '{seed}'}
+    if task is not None:  # temporal editing of the test motions (table 6)
+        opts['model.predict_task'] = task
     if recognizer is not None:
         opts['model.recognizer_checkpoint'] = '{%s.checkpoint}' % recognizer
     # test evaluators: 0 DumpPredictions, 1 T2MGenerationMetric
@@ -84,6 +88,9 @@ stages = dict(
     sample_guided=_sample('coamd-guided_tiny_1xb32-2k_synthmotion.py', 'mar'),
     sample_guided_joints=_sample('coamd-guided-joints_tiny_1xb32-2k_synthmotion.py', 'mar_joint'),
     sample_guided_once=_sample('coamd-guided-once_tiny_1xb32-2k_synthmotion.py', 'mar'),
+    # table 6: the same generator edits the test motions (unguided; kept frames exactly the input's)
+    **{f'edit_{task}': _sample('coamd_tiny_1xb32-2k_synthmotion.py', task=task)
+       for task in ('inpainting', 'outpainting', 'prefix', 'suffix')},
     probe=dict(cmd=['{python}', 'tools/analysis_tools/linear_probe.py', '--config',
                     _c + 'mar_tiny_1xb32-1k_synthmotion.py', '--checkpoint', '{mar.checkpoint}',
                     '--bandai', '{shared}/bandai_namco_motion_samples', '--synthmotion', '1000',
@@ -99,6 +106,7 @@ stages = dict(
                outputs=['{work_dir}/results.md'],
                deps=['labels', 'test_mar', 'test_mar_joint', 'test_evaluator', 'test_clip_evaluator',
                      'sample_unguided', 'sample_guided',
-                     'sample_guided_joints', 'sample_guided_once', 'probe']),
+                     'sample_guided_joints', 'sample_guided_once', 'edit_inpainting', 'edit_outpainting',
+                     'edit_prefix', 'edit_suffix', 'probe']),
 )
 results = 'table'

@@ -40,6 +40,8 @@ SAMPLES = (('sample_unguided', 'CoAMD w/o MAR (unguided)'),
            ('sample_guided', 'CoAMD, MAR guidance every step (eq. 6-8)'),
            ('sample_guided_joints', 'CoAMD, joints-only MAR guidance'),
            ('sample_guided_once', 'CoAMD, guidance once at the end (w/o autoregression)'))
+EDITS = (('edit_inpainting', 'inpainting'), ('edit_outpainting', 'outpainting'),
+         ('edit_prefix', 'prefix'), ('edit_suffix', 'suffix'))
 RECOGNIZERS = (('test_mar', 'MAR, joint + bone + motion'), ('test_mar_joint', 'MAR, joints only'),
                ('test_evaluator', 'T2M evaluator (absolute coordinates)'),
                ('test_clip_evaluator', 'contrastive evaluator (CLIP-score model)'))
@@ -121,6 +123,41 @@ def generation_numbers(work: Path, scorer=None) -> Dict[str, Optional[dict]]:
     return {REAL: real, **out}
 
 
+def kept_frame_error_mm(preds: List[dict], task: str) -> float:
+    """Largest distance (mm) between an edited motion and its input on the frames the task keeps
+    (0 when editing keeps them exactly, as it must)."""
+    import torch
+    from motionkit.models.diffusion.temporal_editing import temporal_edit_keep_mask
+    worst = 0.0
+    for p in preds:
+        pred, gt = np.asarray(p['pred_joints']), np.asarray(p['gt_joints'])
+        n = len(pred)
+        keep = temporal_edit_keep_mask(task, torch.tensor([n]), n, 4)[0].numpy()
+        if keep.any():
+            worst = max(worst, float(np.abs(pred[keep] - gt[:n][keep]).max()) * 1000.0)
+    return worst
+
+
+def edit_numbers(work: Path) -> Dict[str, Optional[dict]]:
+    """Table 6: the evaluator's metrics of each temporal editing task and the kept-frame check."""
+    from motionkit.utils import safe_pickle_load
+    out: Dict[str, Optional[dict]] = {}
+    for stage, task in EDITS:
+        metrics = _read_json(work / stage / 'metrics.json')
+        path = work / stage / 'predictions.pkl'
+        if metrics is None and not path.is_file():
+            out[task] = None
+            continue
+        row = {col: float(metrics[f't2m/{key}']) * scale for col, key, scale in T2M_COLS
+               if metrics is not None and f't2m/{key}' in metrics}
+        if path.is_file():
+            preds = safe_pickle_load(str(path))
+            row['kept frames, max error (mm)'] = kept_frame_error_mm(preds, task)
+            row['joint speed (m/s)'] = mean_joint_speed([p['pred_joints'] for p in preds])
+        out[task] = row
+    return out
+
+
 def mar_scorer(work: Path):
     """The trained J+B+M MAR's eq.-6 score (``weights=None``: the default 0.7 / 0.1 weights) or
     a single embedding's cosine (``dict(fused=1.0)``: the CLIP-score analogue) of generations."""
@@ -163,6 +200,7 @@ def collect(work: Path, with_scores: bool = True) -> dict:
     timings = _read_json(work / '.pipeline' / 'timings.json')
     return dict(work_dir=str(work), labels=label_numbers(work), recognition=recognition_numbers(work),
                 generation=generation_numbers(work, mar_scorer(work) if with_scores else None),
+                editing=edit_numbers(work),
                 probe=None if probe is None else probe['rows'], timings=timings)
 
 
@@ -225,6 +263,10 @@ def report(works: Sequence[Path], with_scores: bool = True, runs: Optional[List[
               'evaluator\'s metrics (means over the replications), the MAR\'s own scores, joint speed**', '',
               *_table(runs, 'generation', gen_cols, 'method', digits,
                       {label: f'{stage}/metrics.json' for stage, label in SAMPLES})]
+    edit_cols = [c for c, _, _ in T2M_COLS if c != 'MModality'] + ['MModality', 'kept frames, max error (mm)',
+                                                                    'joint speed (m/s)']
+    parts += ['', '**Temporal editing of the test motions (table 6; the same generator, unguided)**', '',
+              *_table(runs, 'editing', edit_cols, 'task', digits, {task: f'{stage}/metrics.json' for stage, task in EDITS})]
     traces = []
     for stage, label in SAMPLES:
         got = [r['generation'].get(label) for r in runs]

@@ -124,3 +124,28 @@ def test_render_samples_writes_side_by_side_gifs(tmp_path):
         render.render(tmp_path, tmp_path / 'out', ids=['zz'])
     with pytest.raises(FileNotFoundError, match='run the pipeline first'):
         render.render(tmp_path / 'nowhere', tmp_path / 'out')
+
+
+def test_results_table_checks_the_frames_editing_keeps(tmp_path):
+    import importlib.util
+    import torch
+    from motionkit.models.diffusion.temporal_editing import temporal_edit_keep_mask
+    spec = importlib.util.spec_from_file_location('coamd_results', REPO_ROOT / 'projects/coamd/results_table.py')
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    rng = np.random.default_rng(0)
+    gt = rng.normal(size=(40, 22, 3))
+    keep = temporal_edit_keep_mask('prefix', torch.tensor([40]), 40, 4)[0].numpy()
+    assert keep.any() and not keep.all()
+    edited = gt.copy()
+    edited[~keep] += 1.0  # regenerated frames differ, kept frames are the input's
+    assert table.kept_frame_error_mm([dict(pred_joints=edited, gt_joints=gt)], 'prefix') == 0.0
+    moved = edited.copy()
+    moved[np.nonzero(keep)[0][0], 3, 1] += 0.01  # one kept coordinate off by 1 cm
+    assert table.kept_frame_error_mm([dict(pred_joints=moved, gt_joints=gt)], 'prefix') == pytest.approx(10.0)
+    (tmp_path / 'edit_prefix').mkdir()
+    with open(tmp_path / 'edit_prefix' / 'predictions.pkl', 'wb') as f:
+        pickle.dump([dict(pred_joints=edited, gt_joints=gt)], f)
+    text = table.report(tmp_path, with_scores=False)
+    assert '| prefix | - | - | - | - | - | - | - | 0.00 |' in text
+    assert 'missing (edit_suffix/metrics.json)' in text
