@@ -18,3 +18,6 @@ __all__ += ['EXPERTAF_TEMPLATES', 'ExpertFeedbackModel', 'parse_pose_stream', 'p
 from .video_nn_feedback_baseline import VideoNNFeedbackBaseline
 
 __all__ += ['VideoNNFeedbackBaseline']
+from .contrastive_video_nn_baseline import ContrastiveVideoNNBaseline
+
+__all__ += ['ContrastiveVideoNNBaseline']
