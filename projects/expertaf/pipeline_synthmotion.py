@@ -30,7 +30,7 @@ threads = 1
 # seed: the training seed of every trained stage (the data, video encoder and PoseTokenizer stay
 # fixed at data_seed so that seeds compare models on the same pairs); motions / feedback: the
 # SynthMotion build (feedback = learner/expert pairs rendered as videos; about 15 % test)
-vars = dict(seed=0, data_seed=0, motions=300, feedback=150, pct_iters=1000, iters=600, nn_iters=300)
+vars = dict(seed=0, data_seed=0, motions=200, feedback=150, pct_iters=1000, iters=600, nn_iters=300)
 
 _c = 'projects/expertaf/configs/'
 _model = _c + 'expertaf_tiny_1xb8-300_synthmotion.py'
