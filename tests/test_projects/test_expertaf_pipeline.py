@@ -157,3 +157,20 @@ def test_pack_expertaf_inputs_picks_linspace_poses_and_the_model_encodes_them():
         model.pose_codes(torch.zeros(4, 16, 3))
     losses = model.loss({k: [v] for k, v in out['inputs'].items()}, [ds])
     assert set(losses) == {'loss_commentary', 'loss_pose'} and all(torch.isfinite(v) for v in losses.values())
+
+
+def test_zero3_paper_config_builds_on_meta_with_llama3_8b_counts():
+    from mmengine.config import Config
+    from motionkit.registry import MODELS
+    from motionkit.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(str(CONFIGS / 'expertaf_llama3-8b-full-zero3_8xb4-3e_expertaf.py'))
+    assert cfg.paper_scale and cfg.runner_type == 'FlexibleRunner'
+    assert cfg.strategy.type == 'DeepSpeedStrategy' and cfg.strategy.zero_optimization.stage == 3
+    assert set(cfg.strategy) == {'type', 'fp16', 'bf16', 'zero_optimization', 'gradient_clipping'}  # no FSDP keys
+    assert cfg.optim_wrapper.type == 'DeepSpeedOptimWrapper'
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys['pose_token_head']['lr_mult'] == 0.1
+    model_cfg = cfg.model.to_dict()
+    model_cfg.update(tokenizer=None, init_device='meta', pose_tokenizer_checkpoint=None)
+    m = MODELS.build(model_cfg)
+    assert sum(p.numel() for p in m.lm.parameters()) == 8_030_261_248
