@@ -49,7 +49,8 @@ class ContrastiveVideoNNBaseline(VideoNNFeedbackBaseline):
         if pooled.shape[-1] != self.projector.in_dim:
             raise ValueError(f'ContrastiveVideoNNBaseline: {where} features have width {pooled.shape[-1]}, '
                              f'the projector takes {self.projector.in_dim}')
-        dev = next(self.projector.parameters()).device
+        param = next(self.projector.parameters(), None)  # none for projector='identity'
+        dev = pooled.device if param is None else param.device
         return self.projector(pooled.to(dev))
 
     def loss(self, inputs: dict, data_samples=None) -> dict:
