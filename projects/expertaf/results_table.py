@@ -81,9 +81,10 @@ def _cell(values: Sequence[Optional[float]], digits: int) -> str:
         return '-'
     if len(values) == 1:
         return f'{vals[0]:.{digits}f}'
-    sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
     n = '' if len(vals) == len(values) else f' (n={len(vals)})'
-    return f'{np.mean(vals):.{digits}f} ± {sd:.{digits}f}{n}'
+    if len(vals) == 1:
+        return f'{vals[0]:.{digits}f}{n}'
+    return f'{np.mean(vals):.{digits}f} ± {float(np.std(vals, ddof=1)):.{digits}f}{n}'
 
 
 def _mean(values: Sequence[Optional[float]]) -> Optional[float]:

@@ -120,7 +120,7 @@ def test_results_table_reads_the_stage_outputs_and_reports_missing_ones(tmp_path
     (other / 'test_expertaf' / 'metrics.json').write_text(json.dumps({'caption/bleu_4': 0.35, **common}))
     both = table.report([tmp_path, other])
     assert 'Mean ± standard deviation over 2 runs' in both
-    assert '| ExpertAF (video + PCT pose tokens) | 30.0 ± 7.1 | 50.0 ± 0.0 (n=1) |' in both
+    assert '| ExpertAF (video + PCT pose tokens) | 30.0 ± 7.1 | 50.0 (n=1) |' in both
 
 
 def test_pack_expertaf_inputs_picks_linspace_poses_and_the_model_encodes_them():
