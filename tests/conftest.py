@@ -63,3 +63,22 @@ def atom_work_dir(tmp_path_factory) -> Path:
     from motionkit.synthmotion.build import build_synthmotion
     build_synthmotion(work / 'synthmotion', 40, 0, progress=False, num_triplets=0, num_feedback=0)
     return work
+
+
+@pytest.fixture(scope='session')
+def expertaf_work_dir(tmp_path_factory) -> Path:
+    """A small ExpertAF work dir as projects/expertaf/pipeline_synthmotion.py lays it out:
+    ``synthmotion/`` (12 rendered learner/expert pairs), ``pairs/`` (the pair builder's output) and
+    ``features/`` (the tiny-ViT feature cache of projects/expertaf/configs/video-features_*.py)."""
+    from mmengine.config import Config
+    from motionkit.datagen.expertaf import build_expertaf_pairs, write_synthmotion_egoexo_layout
+    from motionkit.datagen.video_features import extract_video_features, find_videos
+    from motionkit.synthmotion.build import build_synthmotion
+    work = tmp_path_factory.mktemp('expertaf_work')
+    sm = build_synthmotion(work / 'synthmotion', 3, seed=0, num_feedback=12, num_triplets=0, render_feedback=True,
+                           progress=False)
+    build_expertaf_pairs(write_synthmotion_egoexo_layout(sm, work / 'layout'), work / 'pairs', progress=False)
+    ext = Config.fromfile(str(REPO_ROOT / 'projects/expertaf/configs/video-features_tiny-vit_synthmotion.py'))
+    extract_video_features(find_videos([sm / 'synthmotion' / 'feedback']), str(work / 'features'),
+                           ext.encoder.to_dict(), ext.sampling.to_dict(), seed=0, progress=False)
+    return work

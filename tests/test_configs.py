@@ -39,6 +39,23 @@ def _project_data(path: Path, request, monkeypatch) -> None:
         monkeypatch.setenv('ATOM_WORK_DIR', str(request.getfixturevalue('atom_work_dir')))
 
 
+def _expertaf_data(path: Path, cfg, request) -> None:
+    """The SynthMotion configs of projects/expertaf get their data folders on the command line from
+    the pipeline: point them at a small work dir built for the tests."""
+    if not ('expertaf' in path.parts and 'projects' in path.parts and path.stem.endswith('_synthmotion')):
+        return
+    work = request.getfixturevalue('expertaf_work_dir')
+    datasets = [cfg[k].dataset for k in ('train_dataloader', 'test_dataloader') if cfg.get(k)]
+    datasets += [h.train_pool for h in cfg.get('custom_hooks', []) if h.get('train_pool')]
+    for ds in datasets:
+        if ds.get('type') == 'ExpertAFPairDataset':
+            ds.data_root = str(work / 'pairs')
+            ds.pipeline[0].cache_dir = str(work / 'features')
+    model = cfg.get('model') or {}
+    if isinstance(model.get('tokenizer'), dict) and 'corpus' in model.tokenizer:
+        model.tokenizer.corpus = [str(work / 'pairs' / 'executions.jsonl')]
+
+
 def _fill_missing_checkpoints(cfg) -> None:
     """A stage config that loads an earlier stage's checkpoint (e.g. the CigTime generator's frozen
     motion tokenizer) gets a randomly initialised one when the test work dir has none yet."""
@@ -70,6 +87,7 @@ def test_leaf_config_runs_one_train_step(path, monkeypatch, request):
     """
     _project_data(path, request, monkeypatch)
     cfg = _load(path, monkeypatch)
+    _expertaf_data(path, cfg, request)
     if cfg.get('model') is None or cfg.get('train_dataloader') is None:
         pytest.skip('not a runnable training config')
     if cfg.get('paper_scale', False):

@@ -2,6 +2,7 @@
 from .action_labels import LoadActionLabels, load_action_classes
 from .base import BaseTransform
 from .encode_action_labels import EncodeActionLabels, read_class_names
+from .expertaf_inputs import PackExpertAFInputs
 from .formatting import PackMotionInputs
 from .loading import LoadMotion, check_motion_array
 from .motion_pair import LoadMotionPair, PackMotionPairInputs
@@ -24,3 +25,4 @@ __all__ += [
     'LoadPrecomputedVideoFeatures', 'VideoWindowError', 'uniform_frame_indices',
     'clip_frame_indices', 'time_to_frame_indices'
 ]
+__all__ += ['PackExpertAFInputs']

@@ -22,3 +22,6 @@ from .motion_text_lm import MotionTextLM, read_motion_codes
 from .task_templates import TASK_TEMPLATES, resolve_task_templates
 
 __all__ += ['MotionTextLM', 'read_motion_codes', 'TASK_TEMPLATES', 'resolve_task_templates']
+from .contrastive_video_nn_baseline import ContrastiveVideoNNBaseline
+
+__all__ += ['ContrastiveVideoNNBaseline']

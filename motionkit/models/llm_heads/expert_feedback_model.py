@@ -51,6 +51,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from motionkit.registry import MODELS
+from motionkit.utils.checkpoint import safe_load
 from motionkit.utils.remote_code import check_remote_code_kwargs
 from .backbones import build_backbone, resolve_pretrained_path
 from .pose_token_stream import parse_pose_stream, pose_stream_ids
@@ -205,6 +206,7 @@ class ExpertFeedbackModel(BaseModel):
             with torch.no_grad():
                 q = self.pose_tokenizer.quantizer
                 q.codebook.copy_(torch.randn(q.codebook.shape, generator=torch.Generator().manual_seed(0)))
+                q.initialized.fill_(True)  # so that encode() (float pose inputs) uses this codebook
         self.pose_tokenizer.requires_grad_(False)
         self.num_pose_tokens = int(self.pose_tokenizer.num_tokens)
         self.codebook_size = int(self.pose_tokenizer.codebook_size)
@@ -248,7 +250,9 @@ class ExpertFeedbackModel(BaseModel):
         path = os.path.expanduser(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f'ExpertFeedbackModel: pose_tokenizer_checkpoint not found: {path}')
-        state = torch.load(path, map_location='cpu', weights_only=True)
+        # a runner checkpoint holds the message hub's HistoryBuffer: motionkit's safe loader
+        # (weights_only with inert stand-ins) reads it, a bare weights_only torch.load does not
+        state = safe_load(path, map_location='cpu')
         state = state.get('state_dict', state)
         missing, unexpected = self.pose_tokenizer.load_state_dict(state, strict=False)
         if missing:
@@ -498,6 +502,20 @@ class ExpertFeedbackModel(BaseModel):
         return out.last_hidden_state, new_cache
 
     # ------------------------------------------------------------------ batches
+    @torch.no_grad()
+    def pose_codes(self, pose, where: str = 'pose') -> torch.Tensor:
+        """PCT codes ``(F, M)`` of a pose input: integer codes pass through; float joints
+        ``(F, J, 3)`` (any root) are encoded by the frozen PoseTokenizer (the data pipeline cannot:
+        datasets never import models)."""
+        pose = torch.as_tensor(pose)
+        if not pose.is_floating_point():
+            return pose
+        j = int(self.pose_tokenizer.num_joints)
+        if pose.ndim != 3 or tuple(pose.shape[1:]) != (j, 3):
+            raise ValueError(f'ExpertFeedbackModel: {where} must be (F, M) integer PCT codes or (F, {j}, 3) '
+                             f'joints, got {tuple(pose.shape)} {pose.dtype}')
+        return self.pose_tokenizer.encode(pose.to(self.device)).cpu()
+
     def _per_sample(self, inputs: dict, n: int) -> List[dict]:
         if not isinstance(inputs, dict):
             raise TypeError(f'ExpertFeedbackModel: inputs must be a dict of learner_video / learner_pose / '
@@ -509,7 +527,7 @@ class ExpertFeedbackModel(BaseModel):
             if len(value) != n:
                 raise ValueError(f'ExpertFeedbackModel: inputs[{key!r}] has {len(value)} items for {n} samples')
             for i in range(n):
-                rows[i][key] = value[i]
+                rows[i][key] = self.pose_codes(value[i], key) if key.endswith('_pose') else value[i]
         return rows
 
     def _batch_size(self, inputs: dict, data_samples) -> int:
@@ -678,7 +696,7 @@ class ExpertFeedbackModel(BaseModel):
             inputs = item.get('inputs') or {}
             if inputs.get('expert_pose') is None:
                 raise KeyError(f'ExpertFeedbackModel: pool item {n} has no inputs["expert_pose"]')
-            codes.append(torch.as_tensor(inputs['expert_pose']))
+            codes.append(self.pose_codes(inputs['expert_pose'], f'pool item {n} expert_pose'))
             ids.append(_field(item.get('data_samples'), 'sample_id', n))
         self.set_retrieval_pool(torch.stack(codes), ids)
         return len(codes)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from motionkit.registry import MODELS
+from motionkit.utils.checkpoint import safe_load
 
 __all__ = ['VideoNNFeedbackBaseline']
 
@@ -50,7 +51,7 @@ class VideoNNFeedbackBaseline(BaseModel):
         if pose_tokenizer is not None:
             self.pose_tokenizer = MODELS.build(copy.deepcopy(pose_tokenizer))
             if pose_tokenizer_checkpoint:
-                state = torch.load(pose_tokenizer_checkpoint, map_location='cpu', weights_only=True)
+                state = safe_load(pose_tokenizer_checkpoint, map_location='cpu')  # runner checkpoints too
                 self.pose_tokenizer.load_state_dict(state.get('state_dict', state))
             self.pose_tokenizer.requires_grad_(False)
         self.pool_features: Optional[torch.Tensor] = None
