@@ -48,7 +48,7 @@ from motionkit.datasets.importers.pos_tagger import lemmatize
 from motionkit.feedback.budget import BudgetExhausted, CallBudget
 from motionkit.feedback.scoring import SUBTASKS, ScoreParseError, ScoreRequest
 from motionkit.feedback.errors import FeedbackError
-from motionkit.utils.io import atomic_write_bytes
+from motionkit.utils.io import atomic_write_bytes, iter_jsonl
 
 __all__ = ['SUBTASKS', 'CONJUNCTIONS', 'PROMPT_INSTRUCTION_FILE', 'Event', 'PromptGroup',
            'events_from_tokens', 'events_from_program', 'meta_labels', 'sample_label_groups',
@@ -96,15 +96,7 @@ def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
 
 
 def _read_jsonl(path: Path) -> List[dict]:
-    out = []
-    with open(path, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except ValueError as e:
-                    raise ValueError(f'{path}, line {n}: not JSON ({e})') from None
-    return out
+    return [rec for _, rec in iter_jsonl(path, objects=False)]
 
 
 # ---------------------------------------------------------------------------------------------

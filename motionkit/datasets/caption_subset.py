@@ -22,13 +22,14 @@ rules dropped, an id outside the split) are counted (``not_in_dataset``) and log
 """
 from __future__ import annotations
 
-import json
 import math
 import os.path as osp
 from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 
 from mmengine.logging import print_log
+
+from motionkit.utils.io import iter_jsonl
 
 __all__ = ['read_caption_subset', 'restrict_to_caption_subset', 'filter_caption_subset']
 
@@ -54,26 +55,17 @@ def read_caption_subset(path: str) -> List[dict]:
         raise FileNotFoundError(f'caption subset file not found: {path} (write it with '
                                 'tools/data/build_motion_prefer.py testsets --out DIR)')
     records = []
-    with open(path, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as err:
-                raise ValueError(f'{path}, line {n}: not JSON ({err})') from None
-            if not isinstance(rec, dict):
-                raise ValueError(f'{path}, line {n}: expected a JSON object, got {type(rec).__name__}')
-            missing = [k for k in _REQUIRED if k not in rec]
-            if missing:
-                raise ValueError(f'{path}, line {n}: record has no {missing} (needs id, caption; '
-                                 'optional start, end)')
-            try:
-                rec['_key'] = _key(rec['id'], rec['caption'], rec.get('start', 0.0), rec.get('end', 0.0))
-            except (TypeError, ValueError):
-                raise ValueError(f'{path}, line {n}: start / end must be numbers, got '
-                                 f'{rec.get("start")!r} / {rec.get("end")!r}') from None
-            records.append(rec)
+    for n, rec in iter_jsonl(path):
+        missing = [k for k in _REQUIRED if k not in rec]
+        if missing:
+            raise ValueError(f'{path}, line {n}: record has no {missing} (needs id, caption; '
+                             'optional start, end)')
+        try:
+            rec['_key'] = _key(rec['id'], rec['caption'], rec.get('start', 0.0), rec.get('end', 0.0))
+        except (TypeError, ValueError):
+            raise ValueError(f'{path}, line {n}: start / end must be numbers, got '
+                             f'{rec.get("start")!r} / {rec.get("end")!r}') from None
+        records.append(rec)
     if not records:
         raise ValueError(f'{path}: the caption subset holds no record')
     return records

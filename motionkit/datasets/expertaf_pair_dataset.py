@@ -16,7 +16,6 @@ so ``dict(type='LoadVideoFrames', views=('learner', 'expert'))`` decodes both wi
 """
 from __future__ import annotations
 
-import json
 import os
 import os.path as osp
 from typing import List, Optional, Sequence
@@ -25,6 +24,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from motionkit.registry import DATASETS
+from motionkit.utils.io import iter_jsonl
 from .video_reader import VideoReadError, probe_video
 
 __all__ = ['ExpertAFPairDataset', 'read_expertaf_pairs']
@@ -42,23 +42,16 @@ def read_expertaf_pairs(data_root: str | os.PathLike, split: Optional[str] = Non
                                 '(tools/data/build_expertaf_pairs.py)')
     path = osp.join(root, 'pairs.jsonl')
     out = []
-    with open(path, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise ValueError(f'{path} line {n}: not JSON ({e})') from None
-            for key in ('id', 'split', 'activity', 'regions', 'learner', 'expert'):
-                if key not in rec:
-                    raise KeyError(f'{path} line {n}: no {key!r} (keys: {sorted(rec)})')
-            for side in ('learner', 'expert'):
-                miss = [k for k in _SIDE_KEYS if k not in rec[side]]
-                if miss:
-                    raise KeyError(f'{path} line {n}: {side} has no {miss}')
-            if split is None or rec['split'] == split:
-                out.append(rec)
+    for n, rec in iter_jsonl(path):
+        for key in ('id', 'split', 'activity', 'regions', 'learner', 'expert'):
+            if key not in rec:
+                raise KeyError(f'{path} line {n}: no {key!r} (keys: {sorted(rec)})')
+        for side in ('learner', 'expert'):
+            miss = [k for k in _SIDE_KEYS if k not in rec[side]]
+            if miss:
+                raise KeyError(f'{path} line {n}: {side} has no {miss}')
+        if split is None or rec['split'] == split:
+            out.append(rec)
     return out
 
 

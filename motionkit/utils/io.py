@@ -57,3 +57,24 @@ def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def iter_jsonl(path: str | os.PathLike, objects: bool = True):
+    """``(line number, record)`` for every non-blank line of a JSON-lines file.
+
+    Raises:
+        ValueError: a line that is not JSON (``'<path>, line <n>: not JSON (...)'``), or, with
+            ``objects``, not a JSON object (``'... expected a JSON object, got list'``).
+    """
+    import json
+    with open(path, encoding='utf-8') as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError as err:
+                raise ValueError(f'{path}, line {n}: not JSON ({err})') from None
+            if objects and not isinstance(rec, dict):
+                raise ValueError(f'{path}, line {n}: expected a JSON object, got {type(rec).__name__}')
+            yield n, rec

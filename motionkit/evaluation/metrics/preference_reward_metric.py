@@ -17,7 +17,7 @@ from motionkit.feedback.errors import FeedbackError
 from motionkit.feedback.scoring import SUBTASKS, ScoreParseError, ScoreRequest
 from motionkit.motion.statistics import load_mean_std
 from motionkit.registry import FEEDBACK_CLIENTS, METRICS, REPRESENTATIONS
-from motionkit.utils.io import atomic_write_bytes
+from motionkit.utils.io import atomic_write_bytes, iter_jsonl
 from ..functional.preference import mean_reward, win_rate
 from ._fields import get_field, to_numpy
 
@@ -38,26 +38,19 @@ def read_baseline_scores(path: Union[str, os.PathLike], scorer: Optional[str] = 
     if not path.is_file():
         raise FileNotFoundError(f'PreferenceRewardMetric: baseline scores {path} not found')
     out = []
-    with open(path, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise ValueError(f'{path}, line {n}: not JSON ({e})') from None
-            if not isinstance(rec, dict) or 'score' not in rec or 'subtask' not in rec or \
-                    ('prompt_id' not in rec and 'prompt' not in rec):
-                raise ValueError(f'{path}, line {n}: needs score, subtask and prompt_id (or prompt)')
-            if rec['subtask'] not in SUBTASKS:
-                raise ValueError(f'{path}, line {n}: unknown subtask {rec["subtask"]!r}')
-            if not isinstance(rec['score'], (int, float)) or not np.isfinite(rec['score']):
-                raise ValueError(f'{path}, line {n}: score must be a finite number, got '
-                                 f'{rec["score"]!r}')
-            if scorer is not None and rec.get('scorer') not in (None, scorer):
-                raise ValueError(f'{path}, line {n}: scored by {rec["scorer"]!r}, but this metric '
-                                 f'scores with {scorer!r}; win rates need one scorer')
-            out.append(rec)
+    for n, rec in iter_jsonl(path, objects=False):
+        if not isinstance(rec, dict) or 'score' not in rec or 'subtask' not in rec or \
+                ('prompt_id' not in rec and 'prompt' not in rec):
+            raise ValueError(f'{path}, line {n}: needs score, subtask and prompt_id (or prompt)')
+        if rec['subtask'] not in SUBTASKS:
+            raise ValueError(f'{path}, line {n}: unknown subtask {rec["subtask"]!r}')
+        if not isinstance(rec['score'], (int, float)) or not np.isfinite(rec['score']):
+            raise ValueError(f'{path}, line {n}: score must be a finite number, got '
+                             f'{rec["score"]!r}')
+        if scorer is not None and rec.get('scorer') not in (None, scorer):
+            raise ValueError(f'{path}, line {n}: scored by {rec["scorer"]!r}, but this metric '
+                             f'scores with {scorer!r}; win rates need one scorer')
+        out.append(rec)
     return out
 
 
