@@ -42,11 +42,17 @@ def test_autoencoder_then_generator_train_and_generate(tmp_path):
     assert torch.equal(gen_state['tokenizer.std'], state['std'])
     assert torch.equal(gen_state['tokenizer.decoder.conv_out.weight'], state['decoder.conv_out.weight'])
     out = tmp_path / 'pred.pkl'
-    _run(['tools/test.py', str(CONFIGS / 'coamd_tiny_1xb32-2k_synthmotion.py'), str(gen_ckpt),
+    # the config's T2M metric needs trained evaluators (the pipeline's): dump the predictions only,
+    # one generation per prompt
+    test_cfg = tmp_path / 'coamd_dump.py'
+    test_cfg.write_text(f"_base_ = ['{CONFIGS / 'coamd_tiny_1xb32-2k_synthmotion.py'}']\n"
+                        "model = dict(num_replications=1)\n"
+                        f"test_evaluator = [dict(type='DumpPredictions', out_file_path='{out}')]\n")
+    _run(['tools/test.py', str(test_cfg), str(gen_ckpt),
           '--work-dir', str(tmp_path / 'test'), '--cfg-options',
           f'model.tokenizer_checkpoint={ae_ckpt}', 'model.num_ar_steps=2',
           'model.num_inference_steps=2', 'test_dataloader.dataset.indices=6',
-          'test_dataloader.batch_size=3', f'test_evaluator.0.out_file_path={out}'])
+          'test_dataloader.batch_size=3'])
     preds = safe_pickle_load(str(out))
     assert len(preds) == 6
     for p in preds:
